@@ -1,0 +1,104 @@
+import { basename } from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
+import type { WatchMode } from '../core/config.ts';
+import type { Logger, Watcher } from '../core/ports.ts';
+
+/** Creates a chokidar watcher; tests substitute one that fails like an exhausted inotify. */
+export type WatchFactory = typeof watch;
+
+export interface ChokidarWatcherOptions {
+  readonly mode: WatchMode;
+  readonly pollIntervalMs: number;
+  readonly logger: Logger;
+  readonly watchFactory?: WatchFactory;
+}
+
+/** Errors meaning inotify can't be used here: no instances or watches left, or not permitted. */
+const INOTIFY_UNAVAILABLE = new Set(['ENOSPC', 'EMFILE', 'ENFILE', 'EPERM', 'ENOSYS']);
+
+/**
+ * Watches the graveyard directory (not its subdirectories) with inotify through chokidar, and
+ * switches to polling when inotify is unavailable or exhausted — at start or later — asking for
+ * a full re-read so that nothing that happened during the switch is missed.
+ */
+export class ChokidarWatcher implements Watcher {
+  readonly #dir: string;
+  readonly #options: ChokidarWatcherOptions;
+  #watcher: FSWatcher | undefined;
+  #polling: boolean;
+  #closed = false;
+
+  constructor(dir: string, options: ChokidarWatcherOptions) {
+    this.#dir = dir;
+    this.#options = options;
+    this.#polling = options.mode === 'poll';
+  }
+
+  get polling(): boolean {
+    return this.#polling;
+  }
+
+  async start(onChange: (name: string | undefined) => void): Promise<void> {
+    await this.#open(onChange);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  async #open(onChange: (name: string | undefined) => void): Promise<void> {
+    const factory = this.#options.watchFactory ?? watch;
+    const watcher = factory(this.#dir, {
+      depth: 0,
+      ignoreInitial: true,
+      followSymlinks: false,
+      atomic: false,
+      persistent: true,
+      backend: this.#polling ? 'polling' : 'native',
+      pollingInterval: this.#options.pollIntervalMs,
+      // Dot files are temporary files of writers in progress, never tombstones.
+      ignored: (path: string) => path !== this.#dir && basename(path).startsWith('.'),
+    });
+    this.#watcher = watcher;
+    const report = (path: string) => onChange(basename(path));
+    watcher.on('add', report).on('change', report).on('unlink', report);
+    const fellBack = new Promise<void>((resolve) => {
+      watcher.on('error', (raised) => {
+        const error = raised instanceof Error ? raised : new Error(String(raised));
+        if (!this.#shouldFallBack(error)) {
+          this.#options.logger.warn(`graveyard watcher error: ${error.message}`);
+          return;
+        }
+        void this.#fallBack(watcher, error, onChange).then(resolve);
+      });
+    });
+    const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await Promise.race([ready, fellBack]);
+    this.#options.logger.debug(
+      `watching ${this.#dir} with ${this.#polling ? `polling every ${this.#options.pollIntervalMs}ms` : 'inotify'}`,
+    );
+  }
+
+  #shouldFallBack(error: Error): boolean {
+    const code = (error as NodeJS.ErrnoException).code;
+    return !this.#polling && !this.#closed && code !== undefined && INOTIFY_UNAVAILABLE.has(code);
+  }
+
+  async #fallBack(
+    failed: FSWatcher,
+    error: Error,
+    onChange: (name: string | undefined) => void,
+  ): Promise<void> {
+    const code = (error as NodeJS.ErrnoException).code;
+    this.#polling = true;
+    this.#options.logger.warn(
+      `inotify is unavailable (${code}); polling the graveyard every ${this.#options.pollIntervalMs}ms instead (raise fs.inotify.max_user_instances/max_user_watches to avoid this)`,
+    );
+    await failed.close().catch(() => {});
+    if (this.#closed) return;
+    await this.#open(onChange);
+    onChange(undefined);
+  }
+}

@@ -1,0 +1,183 @@
+import { parseDuration } from './duration.ts';
+import { ConfigError } from './errors.ts';
+import { nameProblem } from './names.ts';
+import { OPTION_SPECS, type OptionKey, type RawOptions, type RawValue } from './options.ts';
+import { parseSignal, type SignalName } from './signals.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'text' | 'json';
+export type DeathDepsPolicy = 'any' | 'all';
+export type WatchMode = 'auto' | 'poll';
+
+/** A validated configuration: everything the supervisor needs, nothing left to parse. */
+export interface Config {
+  readonly name: string;
+  readonly graveyard: string;
+  readonly birthDeps: readonly string[];
+  readonly deathDeps: readonly string[];
+  readonly birthTimeoutMs: number;
+  readonly gracePeriodMs: number;
+  readonly ignoreCodeOnDeathDeps: boolean;
+  readonly deathDepsPolicy: DeathDepsPolicy;
+  readonly stopSignal: SignalName;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly watch: WatchMode;
+  readonly pollIntervalMs: number;
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+/** Go's strconv.ParseBool spellings, which kubexit manifests may use. */
+const TRUE_WORDS = new Set(['1', 't', 'true']);
+const FALSE_WORDS = new Set(['0', 'f', 'false']);
+
+/** Collects problems instead of stopping at the first, so one run shows every mistake. */
+class Problems {
+  readonly list: string[] = [];
+
+  add(raw: RawValue, message: string): void {
+    this.list.push(`${raw.source}=${JSON.stringify(raw.value)} ${message}`);
+  }
+}
+
+/** Validates raw options into a Config; throws ConfigError (exit 2) listing every problem. */
+export function parseConfig(raw: RawOptions): Config {
+  const problems = new Problems();
+  const get = (key: OptionKey): RawValue => valueOf(raw, key);
+  const name = parseName(raw, problems);
+  const graveyard = parseGraveyard(get('graveyard'), problems);
+  const birthDeps = parseList(get('birthDeps'), problems);
+  const deathDeps = parseList(get('deathDeps'), problems);
+  checkSelfDependency(name, birthDeps, get('birthDeps'), problems);
+  checkSelfDependency(name, deathDeps, get('deathDeps'), problems);
+  const config = {
+    name: name ?? '',
+    graveyard: graveyard ?? '',
+    birthDeps,
+    deathDeps,
+    birthTimeoutMs: parseDurationOption(get('birthTimeout'), problems, { allowZero: false }),
+    gracePeriodMs: parseDurationOption(get('gracePeriod'), problems, { allowZero: true }),
+    ignoreCodeOnDeathDeps: parseBool(get('ignoreCodeOnDeathDeps'), problems),
+    deathDepsPolicy: parseChoice(get('deathDepsPolicy'), ['any', 'all'] as const, problems),
+    stopSignal: parseStopSignal(get('stopSignal'), problems),
+    logLevel: parseChoice(get('logLevel'), ['debug', 'info', 'warn', 'error'] as const, problems),
+    logFormat: parseChoice(get('logFormat'), ['text', 'json'] as const, problems),
+    watch: parseChoice(get('watch'), ['auto', 'poll'] as const, problems),
+    pollIntervalMs: parseDurationOption(get('pollInterval'), problems, { allowZero: false }),
+    ...parseCommand(raw.command, problems),
+  };
+  if (problems.list.length > 0) throw new ConfigError(problems.list, { name, graveyard });
+  return config;
+}
+
+/** The user's value, or the default attributed to the option's environment variable. */
+function valueOf(raw: RawOptions, key: OptionKey): RawValue {
+  const given = raw.values[key];
+  if (given !== undefined && given.value !== '') return given;
+  const spec = OPTION_SPECS.find((s) => s.key === key);
+  return { value: spec?.default ?? '', source: spec?.env ?? key };
+}
+
+function parseName(raw: RawOptions, problems: Problems): string | undefined {
+  const given = raw.values.name;
+  if (given === undefined || given.value.trim() === '') {
+    problems.list.push("KUBEXIT_NAME (or --name) is required: set it to this container's name");
+    return undefined;
+  }
+  const name = given.value.trim();
+  const problem = nameProblem(name);
+  if (problem === undefined) return name;
+  problems.add(given, `is not a valid container name: it ${problem}`);
+  return undefined;
+}
+
+function parseGraveyard(raw: RawValue, problems: Problems): string | undefined {
+  const dir = raw.value.trim();
+  if (dir.startsWith('/')) return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+  problems.add(raw, 'must be an absolute path, such as /graveyard');
+  return undefined;
+}
+
+/** Comma-separated names, trimmed; empty entries and unsafe names are errors. */
+function parseList(raw: RawValue, problems: Problems): string[] {
+  if (raw.value.trim() === '') return [];
+  const entries = raw.value.split(',').map((entry) => entry.trim());
+  const names: string[] = [];
+  for (const [index, entry] of entries.entries()) {
+    if (entry === '') {
+      problems.add(raw, `has an empty entry at position ${index + 1}: remove the extra comma`);
+      continue;
+    }
+    const problem = nameProblem(entry);
+    if (problem !== undefined) problems.add(raw, `lists "${entry}", which ${problem}`);
+    else if (!names.includes(entry)) names.push(entry);
+  }
+  return names;
+}
+
+function checkSelfDependency(
+  name: string | undefined,
+  deps: readonly string[],
+  raw: RawValue,
+  problems: Problems,
+): void {
+  if (name !== undefined && deps.includes(name)) {
+    problems.add(
+      raw,
+      `lists this container itself ("${name}"): a container can't depend on itself`,
+    );
+  }
+}
+
+function parseDurationOption(
+  raw: RawValue,
+  problems: Problems,
+  opts: { allowZero: boolean },
+): number {
+  const ms = parseDuration(raw.value);
+  const accepted = 'a duration such as 30s, 1m30s or 300ms (Go syntax), or plain seconds';
+  if (ms === undefined) problems.add(raw, `is not ${accepted}`);
+  else if (ms === 0 && !opts.allowZero)
+    problems.add(raw, `must be greater than zero: give ${accepted}`);
+  else if (ms > 2_147_483_647) problems.add(raw, 'is too long: at most 596h (24.8 days)');
+  return ms ?? 0;
+}
+
+function parseBool(raw: RawValue, problems: Problems): boolean {
+  const word = raw.value.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  problems.add(raw, 'is not a boolean: use true or false');
+  return false;
+}
+
+function parseChoice<T extends string>(
+  raw: RawValue,
+  choices: readonly T[],
+  problems: Problems,
+): T {
+  const word = raw.value.trim().toLowerCase();
+  const choice = choices.find((c) => c === word);
+  if (choice === undefined) problems.add(raw, `is not one of: ${choices.join(', ')}`);
+  return choice ?? (choices[0] as T);
+}
+
+function parseStopSignal(raw: RawValue, problems: Problems): SignalName {
+  const signal = parseSignal(raw.value);
+  if (signal === undefined)
+    problems.add(raw, 'is not a Linux signal: use a name like SIGTERM, TERM or a number like 15');
+  return signal ?? 'SIGTERM';
+}
+
+function parseCommand(
+  command: readonly string[],
+  problems: Problems,
+): { command: string; args: string[] } {
+  const [first, ...args] = command;
+  if (first === undefined || first === '') {
+    problems.list.push('no command given: usage is kubexit [options] [--] <command> [args...]');
+    return { command: '', args };
+  }
+  return { command: first, args };
+}

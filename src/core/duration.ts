@@ -1,0 +1,49 @@
+/*
+ * Go duration syntax ("300ms", "1m30s", "1.5h", "0"), plus plain seconds ("30", "2.5").
+ *
+ * Written by hand on purpose: kubexit's manifests use Go's time.ParseDuration, and the duration
+ * libraries on npm accept looser or different forms ("1 hour", "1d", "1y", bare numbers as
+ * milliseconds), which would silently change the meaning of an existing manifest. This accepts
+ * exactly Go's grammar (non-negative) and rejects everything else.
+ */
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const TERM = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+const PLAIN_SECONDS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/** Milliseconds for a duration, or undefined when the text is not an accepted duration. */
+export function parseDuration(text: string): number | undefined {
+  const value = text.trim();
+  if (PLAIN_SECONDS.test(value)) return Number(value) * 1000;
+  if (!GO_DURATION.test(value)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(TERM)) {
+    total += Number(amount) * (UNIT_MS[unit as string] ?? Number.NaN);
+  }
+  return Number.isFinite(total) ? total : undefined;
+}
+
+/** Renders milliseconds the way Go prints durations, for messages: 1500 → "1.5s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${trimNumber(ms)}ms`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const seconds = (ms % 60_000) / 1000;
+  const parts = [hours ? `${hours}h` : '', hours || minutes ? `${minutes}m` : ''];
+  return `${parts.join('')}${trimNumber(seconds)}s`;
+}
+
+function trimNumber(value: number): string {
+  return String(Number(value.toFixed(3)));
+}

@@ -1,0 +1,151 @@
+/**
+ * Every option kubexit accepts: its flag, its environment variable and its default. The CLI,
+ * the help text and the README reference are all derived from this one table.
+ */
+export interface OptionSpec {
+  /** Key in the raw options and the config. */
+  readonly key: OptionKey;
+  /** Long flag without dashes. */
+  readonly flag: string;
+  /** Environment variable, kubexit's name where kubexit has one. */
+  readonly env: string;
+  /** Placeholder shown in help. */
+  readonly valueName: string;
+  /** Default as text, parsed like a user value; undefined means unset. */
+  readonly default?: string;
+  readonly description: string;
+}
+
+export type OptionKey =
+  | 'name'
+  | 'graveyard'
+  | 'birthDeps'
+  | 'deathDeps'
+  | 'birthTimeout'
+  | 'gracePeriod'
+  | 'ignoreCodeOnDeathDeps'
+  | 'deathDepsPolicy'
+  | 'stopSignal'
+  | 'logLevel'
+  | 'logFormat'
+  | 'watch'
+  | 'pollInterval';
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  {
+    key: 'name',
+    flag: 'name',
+    env: 'KUBEXIT_NAME',
+    valueName: 'name',
+    description: 'name of this container; its tombstone is <graveyard>/<name> (required)',
+  },
+  {
+    key: 'graveyard',
+    flag: 'graveyard',
+    env: 'KUBEXIT_GRAVEYARD',
+    valueName: 'dir',
+    default: '/graveyard',
+    description: 'directory shared by the pod (an emptyDir) holding the tombstones',
+  },
+  {
+    key: 'birthDeps',
+    flag: 'birth-deps',
+    env: 'KUBEXIT_BIRTH_DEPS',
+    valueName: 'names',
+    default: '',
+    description: 'comma-separated containers that must be born before the command starts',
+  },
+  {
+    key: 'deathDeps',
+    flag: 'death-deps',
+    env: 'KUBEXIT_DEATH_DEPS',
+    valueName: 'names',
+    default: '',
+    description: 'comma-separated containers whose death stops the command',
+  },
+  {
+    key: 'birthTimeout',
+    flag: 'birth-timeout',
+    env: 'KUBEXIT_BIRTH_TIMEOUT',
+    valueName: 'duration',
+    default: '30s',
+    description: 'how long to wait for birth dependencies before giving up (exit 1)',
+  },
+  {
+    key: 'gracePeriod',
+    flag: 'grace-period',
+    env: 'KUBEXIT_GRACE_PERIOD',
+    valueName: 'duration',
+    default: '30s',
+    description: 'time between the stop signal and SIGKILL when a death dependency dies',
+  },
+  {
+    key: 'ignoreCodeOnDeathDeps',
+    flag: 'ignore-code-on-death-deps',
+    env: 'KUBEXIT_IGNORE_CODE_ON_DEATH_DEPS',
+    valueName: 'bool',
+    default: 'true',
+    description: "exit 0 when stopped by death dependencies; false keeps the child's own code",
+  },
+  {
+    key: 'deathDepsPolicy',
+    flag: 'death-deps-policy',
+    env: 'KUBEXIT_DEATH_DEPS_POLICY',
+    valueName: 'any|all',
+    default: 'any',
+    description: 'stop when any death dependency has died, or only when all of them have',
+  },
+  {
+    key: 'stopSignal',
+    flag: 'stop-signal',
+    env: 'KUBEXIT_STOP_SIGNAL',
+    valueName: 'signal',
+    default: 'SIGTERM',
+    description: "signal sent to the child's process group when a death dependency dies",
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'KUBEXIT_LOG_LEVEL',
+    valueName: 'level',
+    default: 'info',
+    description: 'debug, info, warn or error',
+  },
+  {
+    key: 'logFormat',
+    flag: 'log-format',
+    env: 'KUBEXIT_LOG_FORMAT',
+    valueName: 'format',
+    default: 'text',
+    description: 'text or json (one object per line)',
+  },
+  {
+    key: 'watch',
+    flag: 'watch',
+    env: 'KUBEXIT_WATCH',
+    valueName: 'mode',
+    default: 'auto',
+    description: 'auto (inotify, polling if unavailable) or poll',
+  },
+  {
+    key: 'pollInterval',
+    flag: 'poll-interval',
+    env: 'KUBEXIT_POLL_INTERVAL',
+    valueName: 'duration',
+    default: '100ms',
+    description: 'how often the graveyard is polled in polling mode',
+  },
+];
+
+/** A value as given by the user, with where it came from ("--grace-period", "KUBEXIT_NAME"). */
+export interface RawValue {
+  readonly value: string;
+  readonly source: string;
+}
+
+/** Options as collected from flags and the environment, before validation. */
+export interface RawOptions {
+  readonly values: Partial<Record<OptionKey, RawValue>>;
+  /** The command and its arguments, untouched. */
+  readonly command: readonly string[];
+}

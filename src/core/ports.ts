@@ -1,0 +1,79 @@
+/*
+ * What the core needs from the outside world. Real implementations live in src/adapters; unit
+ * tests pass one-screen fakes. Nothing here touches fs, child processes or the global process.
+ */
+import type { ChildResult } from './exit-status.ts';
+import type { SignalName } from './signals.ts';
+import type { Tombstone } from './tombstone.ts';
+
+export type ReadResult =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'invalid'; readonly problem: string }
+  | { readonly kind: 'ok'; readonly tombstone: Tombstone };
+
+/** The shared directory of tombstones. */
+export interface Graveyard {
+  /** Where it is, for messages. */
+  readonly dir: string;
+  /**
+   * Creates it if missing and proves it writable and that `<dir>/<name>` can be replaced;
+   * throws GraveyardError otherwise.
+   */
+  prepare(name: string): Promise<void>;
+  /** Replaces `<dir>/<name>` atomically; throws on failure. */
+  write(name: string, tombstone: Tombstone): Promise<void>;
+  /** Reads `<dir>/<name>` as untrusted input; never throws. */
+  read(name: string): Promise<ReadResult>;
+}
+
+/** Notifies changes in the graveyard. */
+export interface Watcher {
+  /**
+   * Starts watching and resolves once no later change can be missed. `onChange(name)` reports an
+   * entry that changed; `onChange(undefined)` asks for everything to be re-read.
+   */
+  start(onChange: (name: string | undefined) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A started child process. */
+export interface Child {
+  readonly pid: number;
+  /** Settles once, when the child has exited. Never rejects. */
+  readonly exited: Promise<ChildResult>;
+  /** Sends a signal to the child's whole process group; a group already gone is not an error. */
+  signalGroup(signal: SignalName): void;
+}
+
+export type LaunchResult =
+  | { readonly ok: true; readonly child: Child }
+  | { readonly ok: false; readonly errorCode: string; readonly message: string };
+
+export interface Launcher {
+  /** Starts the command in its own process group, without a shell. */
+  launch(command: string, args: readonly string[]): Promise<LaunchResult>;
+}
+
+/** Signals received by the supervisor. */
+export interface SignalSource {
+  /** Calls `handler` once per signal received; returns a function that stops listening. */
+  subscribe(handler: (signal: SignalName) => void): () => void;
+}
+
+export interface Clock {
+  /** The current time as RFC 3339 with nanoseconds. */
+  now(): string;
+  /** Runs `callback` after `ms`; returns a function that cancels it. */
+  setTimer(ms: number, callback: () => void): () => void;
+}
+
+export type LogFields = Readonly<
+  Record<string, string | number | boolean | readonly string[] | undefined>
+>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}

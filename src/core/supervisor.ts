@@ -1,0 +1,250 @@
+import { BirthWait } from './birth-wait.ts';
+import type { Config } from './config.ts';
+import { DependencyView } from './dependency-view.ts';
+import { deathTrigger } from './deps.ts';
+import { formatDuration } from './duration.ts';
+import { GraveyardError } from './errors.ts';
+import { EXIT_CODES } from './exit-codes.ts';
+import { type ChildResult, exitCodeOf } from './exit-status.ts';
+import type { Child, Clock, Graveyard, Launcher, Logger, SignalSource, Watcher } from './ports.ts';
+import { type SignalName, TERMINATING_SIGNALS } from './signals.ts';
+import type { StopReason, Tombstone } from './tombstone.ts';
+
+/** Everything the supervisor talks to; main wires the real ones, tests pass fakes. */
+export interface SupervisorPorts {
+  readonly graveyard: Graveyard;
+  readonly watcher: Watcher;
+  readonly launcher: Launcher;
+  readonly signals: SignalSource;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** How the container's life ended. `exitCode` is both the process exit code and the tombstone's. */
+export interface Outcome {
+  readonly exitCode: number;
+  readonly reason: StopReason;
+  readonly message: string;
+  /** The signal that killed the child, when one did. */
+  readonly signal?: string;
+}
+
+/**
+ * The whole life of one wrapped container: prepare the graveyard, watch it, wait for birth
+ * dependencies, run the child, stop it when death dependencies die, relay signals, and record the
+ * outcome in a tombstone on every path so that no other container waits forever.
+ */
+export class Supervisor {
+  readonly #config: Config;
+  readonly #ports: SupervisorPorts;
+  readonly #view: DependencyView;
+  #born: string | undefined;
+  #child: Child | undefined;
+  #childDone = false;
+  #stoppedBy: string[] | undefined;
+  #cancelKill: (() => void) | undefined;
+  #stateChanged: () => void = () => {};
+  #terminatedBy: SignalName | undefined;
+
+  constructor(config: Config, ports: SupervisorPorts) {
+    this.#config = config;
+    this.#ports = ports;
+    const deps = [...new Set([...config.birthDeps, ...config.deathDeps])];
+    this.#view = new DependencyView(deps, ports.graveyard, ports.logger);
+  }
+
+  /** Runs to the end and returns the outcome; the caller exits with `outcome.exitCode`. */
+  async run(): Promise<Outcome> {
+    const unsubscribe = this.#ports.signals.subscribe((signal) => this.#onSignal(signal));
+    let outcome: Outcome;
+    try {
+      outcome = await this.#live();
+    } catch (error) {
+      outcome = await this.#failure(error);
+    } finally {
+      unsubscribe();
+      this.#cancelKill?.();
+      await this.#ports.watcher.close().catch(() => {});
+    }
+    await this.#record(outcome);
+    return outcome;
+  }
+
+  async #live(): Promise<Outcome> {
+    await this.#ports.graveyard.prepare(this.#config.name);
+    await this.#startWatching();
+    const blocked = await new BirthWait(this.#config, this.#ports, this.#view).run({
+      onWake: (wake) => {
+        this.#stateChanged = wake;
+      },
+      terminatedBy: () => this.#terminatedBy,
+    });
+    if (blocked !== undefined) return blocked;
+    return this.#runChild();
+  }
+
+  async #startWatching(): Promise<void> {
+    const { birthDeps, deathDeps } = this.#config;
+    if (birthDeps.length === 0 && deathDeps.length === 0) return;
+    // Watch first, then read: a tombstone written in between is seen by one or the other.
+    await this.#ports.watcher.start((name) => {
+      if (name === undefined || this.#view.concerns(name)) {
+        void this.#view.refresh(name).then(() => this.#onDependencyChange());
+      }
+    });
+    await this.#view.refresh();
+  }
+
+  #onDependencyChange(): void {
+    this.#stateChanged();
+    if (this.#child === undefined || this.#childDone || this.#stoppedBy !== undefined) return;
+    const dead = deathTrigger(
+      this.#config.deathDeps,
+      this.#config.deathDepsPolicy,
+      this.#view.snapshot,
+    );
+    if (dead !== undefined) this.#stop(dead);
+  }
+
+  async #runChild(): Promise<Outcome> {
+    const { command, args, name } = this.#config;
+    const launched = await this.#ports.launcher.launch(command, args);
+    if (!launched.ok) return spawnFailure(command, launched.errorCode, launched.message);
+    const child = launched.child;
+    this.#child = child;
+    this.#born = this.#ports.clock.now();
+    this.#ports.logger.info(`started ${command} (pid ${child.pid})`, {
+      pid: child.pid,
+      command,
+      args,
+    });
+    if (this.#terminatedBy !== undefined) child.signalGroup(this.#terminatedBy);
+    await this.#ports.graveyard.write(name, { born: this.#born }).catch((error: unknown) => {
+      this.#ports.logger.error(`could not record birth in the graveyard: ${describe(error)}`);
+    });
+    this.#onDependencyChange();
+    const result = await child.exited;
+    this.#childDone = true;
+    this.#cancelKill?.();
+    return this.#childOutcome(result);
+  }
+
+  #stop(dead: string[]): void {
+    const { stopSignal, gracePeriodMs } = this.#config;
+    this.#stoppedBy = dead;
+    const which = dead
+      .map((name) => `"${name}"${exitNote(this.#view.snapshot.get(name))}`)
+      .join(', ');
+    const kill = stopSignal === 'SIGKILL' ? '' : `, SIGKILL in ${formatDuration(gracePeriodMs)}`;
+    this.#ports.logger.info(
+      `death dependency ${which} died: stopping the child with ${stopSignal}${kill}`,
+    );
+    this.#child?.signalGroup(stopSignal);
+    if (stopSignal === 'SIGKILL') return;
+    this.#cancelKill = this.#ports.clock.setTimer(gracePeriodMs, () => {
+      this.#ports.logger.warn(
+        `child still running ${formatDuration(gracePeriodMs)} after ${stopSignal}: sending SIGKILL`,
+      );
+      this.#child?.signalGroup('SIGKILL');
+    });
+  }
+
+  #childOutcome(result: ChildResult): Outcome {
+    const code = exitCodeOf(result);
+    const how =
+      result.signal === undefined
+        ? `exited with code ${code}`
+        : `was killed by ${result.signal} (exit ${code})`;
+    if (this.#stoppedBy === undefined) {
+      return { exitCode: code, reason: 'exited', signal: result.signal, message: `child ${how}` };
+    }
+    const exitCode = this.#config.ignoreCodeOnDeathDeps ? 0 : code;
+    const why = this.#config.ignoreCodeOnDeathDeps
+      ? '; exiting 0 because death dependencies stopped it'
+      : '';
+    return { exitCode, reason: 'death-deps', signal: result.signal, message: `child ${how}${why}` };
+  }
+
+  #onSignal(signal: SignalName): void {
+    const logger = this.#ports.logger;
+    if (this.#childDone) return;
+    if (this.#child !== undefined) {
+      const log = signal === 'SIGWINCH' ? logger.debug : logger.info;
+      log.call(logger, `received ${signal}: forwarding it to the child's process group`);
+      this.#child.signalGroup(signal);
+    } else if (TERMINATING_SIGNALS.has(signal)) {
+      logger.info(`received ${signal} before the child started: not starting it`);
+      this.#terminatedBy ??= signal;
+      this.#stateChanged();
+    } else {
+      logger.debug(`received ${signal} before the child started: ignored`);
+    }
+  }
+
+  /** Turns an error into an outcome; a child still running is killed so it can't be orphaned. */
+  async #failure(error: unknown): Promise<Outcome> {
+    if (this.#child !== undefined && !this.#childDone) {
+      this.#child.signalGroup('SIGKILL');
+      await this.#child.exited;
+    }
+    if (error instanceof GraveyardError) {
+      return { exitCode: error.exitCode, reason: 'config-error', message: error.message };
+    }
+    return {
+      exitCode: EXIT_CODES.internal,
+      reason: 'internal-error',
+      message: `internal error: ${describe(error)}`,
+    };
+  }
+
+  async #record(outcome: Outcome): Promise<void> {
+    const tombstone: Tombstone = {
+      born: this.#born,
+      died: this.#ports.clock.now(),
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      reason: outcome.reason,
+    };
+    try {
+      await this.#ports.graveyard.write(this.#config.name, tombstone);
+    } catch (error) {
+      this.#ports.logger.error(
+        `could not write the tombstone: ${describe(error)}; dependents will not see this death`,
+      );
+    }
+  }
+}
+
+function spawnFailure(command: string, errorCode: string, message: string): Outcome {
+  if (errorCode === 'ENOENT') {
+    const fix = command.includes('/')
+      ? 'check the path'
+      : 'check the name and PATH, or give an absolute path';
+    return {
+      exitCode: EXIT_CODES.notFound,
+      reason: 'spawn-failed',
+      message: `command not found: ${command} (${fix})`,
+    };
+  }
+  if (errorCode === 'EACCES' || errorCode === 'ENOEXEC' || errorCode === 'EISDIR') {
+    const fix = 'make sure it is an executable file (chmod +x) with a valid interpreter line';
+    return {
+      exitCode: EXIT_CODES.notExecutable,
+      reason: 'spawn-failed',
+      message: `command not executable: ${command} (${errorCode}; ${fix})`,
+    };
+  }
+  return {
+    exitCode: EXIT_CODES.notExecutable,
+    reason: 'spawn-failed',
+    message: `could not start ${command}: ${message}`,
+  };
+}
+
+function exitNote(tombstone: Tombstone | undefined): string {
+  return tombstone?.exitCode === undefined ? '' : ` (exit ${tombstone.exitCode})`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,103 @@
+import packageJson from '../package.json' with { type: 'json' };
+import { ChokidarWatcher } from './adapters/chokidar-watcher.ts';
+import { ExecaLauncher } from './adapters/execa-launcher.ts';
+import { FsGraveyard } from './adapters/fs-graveyard.ts';
+import { ProcessSignals } from './adapters/process-signals.ts';
+import { StreamLogger } from './adapters/stream-logger.ts';
+import { SystemClock } from './adapters/system-clock.ts';
+import { parseCommandLine } from './cli.ts';
+import { type Config, parseConfig } from './core/config.ts';
+import { ConfigError } from './core/errors.ts';
+import { EXIT_CODES } from './core/exit-codes.ts';
+import { isSafeName } from './core/names.ts';
+import type { Logger } from './core/ports.ts';
+import { type Outcome, Supervisor } from './core/supervisor.ts';
+
+/**
+ * The composition root: parse, wire the real adapters, supervise, and return the exit code.
+ * Every failure is turned into an exit code here, and only the caller of this function exits.
+ */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    const line = parseCommandLine(argv, env, packageJson.version);
+    if (line.kind === 'exit') {
+      process.stdout.write(line.output);
+      return line.code;
+    }
+    const config = parseConfig(line.raw);
+    return await supervise(config, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return reportConfigError(error);
+    process.stderr.write(
+      `kubexit: internal error: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    return EXIT_CODES.internal;
+  }
+}
+
+async function supervise(config: Config, env: NodeJS.ProcessEnv): Promise<number> {
+  const clock = new SystemClock();
+  const logger = new StreamLogger({
+    name: config.name,
+    level: config.logLevel,
+    format: config.logFormat,
+    now: () => clock.now(),
+  });
+  noteApiMode(env, logger);
+  const graveyard = new FsGraveyard(config.graveyard);
+  const watcher = new ChokidarWatcher(config.graveyard, {
+    mode: config.watch,
+    pollIntervalMs: config.pollIntervalMs,
+    logger,
+  });
+  const ports = {
+    graveyard,
+    watcher,
+    launcher: new ExecaLauncher(),
+    signals: new ProcessSignals(),
+    clock,
+    logger,
+  };
+  const outcome = await new Supervisor(config, ports).run();
+  logOutcome(outcome, logger);
+  return outcome.exitCode;
+}
+
+function logOutcome(outcome: Outcome, logger: Logger): void {
+  const fields = { exitCode: outcome.exitCode, reason: outcome.reason, signal: outcome.signal };
+  const failedHere = ['birth-timeout', 'spawn-failed', 'config-error', 'internal-error'].includes(
+    outcome.reason,
+  );
+  if (failedHere) logger.error(outcome.message, fields);
+  else logger.info(outcome.message, fields);
+}
+
+/** kubexit's manifests set these for its Kubernetes API readiness checks; say how we differ. */
+function noteApiMode(env: NodeJS.ProcessEnv, logger: Logger): void {
+  if (env.KUBEXIT_POD_NAME || env.KUBEXIT_NAMESPACE) {
+    logger.debug(
+      'KUBEXIT_POD_NAME/KUBEXIT_NAMESPACE are set: birth dependencies are read from tombstones, not the Kubernetes API',
+    );
+  }
+}
+
+/**
+ * Prints every configuration problem and, when the name and graveyard are usable, still writes a
+ * tombstone (exit 2) so that containers depending on this one stop waiting for it.
+ */
+async function reportConfigError(error: ConfigError): Promise<number> {
+  const name = error.containerName;
+  process.stderr.write(`kubexit${name ? `[${name}]` : ''}: error: ${error.message}\n`);
+  if (name === undefined || !isSafeName(name) || !error.graveyard?.startsWith('/'))
+    return error.exitCode;
+  const graveyard = new FsGraveyard(error.graveyard);
+  const died = new SystemClock().now();
+  try {
+    await graveyard.prepare(name);
+    await graveyard.write(name, { died, exitCode: error.exitCode, reason: 'config-error' });
+  } catch (writeError) {
+    const why = writeError instanceof Error ? writeError.message : String(writeError);
+    process.stderr.write(`kubexit[${name}]: error: could not write the tombstone either: ${why}\n`);
+  }
+  return error.exitCode;
+}
