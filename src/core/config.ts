@@ -44,7 +44,7 @@ class Problems {
 /** Validates raw options into a Config; throws ConfigError (exit 2) listing every problem. */
 export function parseConfig(raw: RawOptions): Config {
   const problems = new Problems();
-  const get = (key: OptionKey): RawValue => valueOf(raw, key);
+  const get = (key: OptionKey): RawValue => givenOrDefault(raw, key);
   const name = parseName(raw, problems);
   const graveyard = parseGraveyard(get('graveyard'), problems);
   const birthDeps = parseList(get('birthDeps'), problems);
@@ -72,7 +72,7 @@ export function parseConfig(raw: RawOptions): Config {
 }
 
 /** The user's value, or the default attributed to the option's environment variable. */
-function valueOf(raw: RawOptions, key: OptionKey): RawValue {
+function givenOrDefault(raw: RawOptions, key: OptionKey): RawValue {
   const given = raw.values[key];
   if (given !== undefined && given.value !== '') return given;
   const spec = OPTION_SPECS.find((s) => s.key === key);
