@@ -1,0 +1,145 @@
+/* One-screen fakes of the core's ports: no timers, no processes, no files. */
+import type { ChildResult } from '../../src/core/exit-status.ts';
+import type {
+  Child,
+  Clock,
+  Graveyard,
+  Launcher,
+  LaunchResult,
+  LogFields,
+  Logger,
+  ReadResult,
+  SignalSource,
+  Watcher,
+} from '../../src/core/ports.ts';
+import type { Tombstone } from '../../src/core/tombstone.ts';
+
+export class FakeGraveyard implements Graveyard {
+  readonly dir = '/graveyard';
+  readonly entries = new Map<string, ReadResult>();
+  readonly writes: Array<{ name: string; tombstone: Tombstone }> = [];
+  prepareError: Error | undefined;
+
+  async prepare(): Promise<void> {
+    if (this.prepareError) throw this.prepareError;
+  }
+  async write(name: string, tombstone: Tombstone): Promise<void> {
+    this.writes.push({ name, tombstone });
+    this.entries.set(name, { kind: 'ok', tombstone });
+  }
+  async read(name: string): Promise<ReadResult> {
+    return this.entries.get(name) ?? { kind: 'absent' };
+  }
+  put(name: string, tombstone: Tombstone): void {
+    this.entries.set(name, { kind: 'ok', tombstone });
+  }
+  last(): Tombstone | undefined {
+    return this.writes.at(-1)?.tombstone;
+  }
+}
+
+export class FakeWatcher implements Watcher {
+  #onChange: ((name: string | undefined) => void) | undefined;
+  started = false;
+  closed = false;
+  async start(onChange: (name: string | undefined) => void): Promise<void> {
+    this.#onChange = onChange;
+    this.started = true;
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+  emit(name: string | undefined): void {
+    this.#onChange?.(name);
+  }
+}
+
+export class FakeChild implements Child {
+  readonly pid = 4242;
+  readonly signals: string[] = [];
+  readonly exited: Promise<ChildResult>;
+  exit: (result: ChildResult) => void = () => {};
+  constructor() {
+    this.exited = new Promise((resolve) => {
+      this.exit = resolve;
+    });
+  }
+  signalGroup(signal: string): void {
+    this.signals.push(signal);
+  }
+}
+
+export class FakeLauncher implements Launcher {
+  readonly child = new FakeChild();
+  launches: Array<{ command: string; args: readonly string[] }> = [];
+  failWith: string | undefined;
+  async launch(command: string, args: readonly string[]): Promise<LaunchResult> {
+    this.launches.push({ command, args });
+    if (this.failWith)
+      return { ok: false, errorCode: this.failWith, message: `spawn ${command} ${this.failWith}` };
+    return { ok: true, child: this.child };
+  }
+}
+
+export class FakeSignals implements SignalSource {
+  #handler: ((signal: string) => void) | undefined;
+  subscribe(handler: (signal: string) => void): () => void {
+    this.#handler = handler;
+    return () => {
+      this.#handler = undefined;
+    };
+  }
+  emit(signal: string): void {
+    this.#handler?.(signal);
+  }
+}
+
+/** Time moves only when the test calls advance(). */
+export class FakeClock implements Clock {
+  #now = 0;
+  #timers: Array<{ at: number; callback: () => void; cancelled: boolean }> = [];
+  now(): string {
+    return new Date(Date.UTC(2026, 0, 1) + this.#now).toISOString();
+  }
+  setTimer(ms: number, callback: () => void): () => void {
+    const timer = { at: this.#now + ms, callback, cancelled: false };
+    this.#timers.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  }
+  advance(ms: number): void {
+    this.#now += ms;
+    for (const timer of this.#timers.filter((t) => !t.cancelled && t.at <= this.#now)) {
+      timer.cancelled = true;
+      timer.callback();
+    }
+  }
+  get pendingTimers(): number {
+    return this.#timers.filter((t) => !t.cancelled).length;
+  }
+}
+
+export class MemoryLogger implements Logger {
+  readonly lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
+  debug(message: string, fields?: LogFields): void {
+    this.lines.push({ level: 'debug', message, fields });
+  }
+  info(message: string, fields?: LogFields): void {
+    this.lines.push({ level: 'info', message, fields });
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.lines.push({ level: 'warn', message, fields });
+  }
+  error(message: string, fields?: LogFields): void {
+    this.lines.push({ level: 'error', message, fields });
+  }
+  messages(level?: string): string[] {
+    return this.lines.filter((l) => level === undefined || l.level === level).map((l) => l.message);
+  }
+}
+
+/** Lets pending promise callbacks run (the fakes resolve on the microtask queue). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,133 @@
+import t from 'tap';
+import { parseConfig } from '../../src/core/config.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+import type { OptionKey, RawOptions } from '../../src/core/options.ts';
+
+/** Raw options as if every value came from its environment variable. */
+function raw(values: Partial<Record<OptionKey, string>>, command = ['app']): RawOptions {
+  const entries = Object.entries(values).map(([key, value]) => [
+    key,
+    { value, source: `KUBEXIT_${key.toUpperCase()}` },
+  ]);
+  return { values: Object.fromEntries(entries), command };
+}
+
+function problemsOf(options: RawOptions): string[] {
+  try {
+    parseConfig(options);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+t.test('applies kubexit defaults', async (t) => {
+  const config = parseConfig(raw({ name: 'main' }, ['app', '-v', '--fail']));
+  t.match(config, {
+    name: 'main',
+    graveyard: '/graveyard',
+    birthDeps: [],
+    deathDeps: [],
+    birthTimeoutMs: 30_000,
+    gracePeriodMs: 30_000,
+    ignoreCodeOnDeathDeps: true,
+    deathDepsPolicy: 'any',
+    stopSignal: 'SIGTERM',
+    logLevel: 'info',
+    logFormat: 'text',
+    watch: 'auto',
+    pollIntervalMs: 100,
+    command: 'app',
+    args: ['-v', '--fail'],
+  });
+});
+
+t.test('trims list entries, so "a, b" means a and b', async (t) => {
+  const config = parseConfig(
+    raw({ name: 'main', birthDeps: ' queue , proxy', deathDeps: 'x,y ,x' }),
+  );
+  t.same(config.birthDeps, ['queue', 'proxy']);
+  t.same(config.deathDeps, ['x', 'y']);
+});
+
+t.test('accepts Go booleans and durations', async (t) => {
+  const config = parseConfig(
+    raw({ name: 'm', ignoreCodeOnDeathDeps: 'FALSE', gracePeriod: '1m30s', birthTimeout: '2.5' }),
+  );
+  t.equal(config.ignoreCodeOnDeathDeps, false);
+  t.equal(config.gracePeriodMs, 90_000);
+  t.equal(config.birthTimeoutMs, 2_500);
+});
+
+t.test('an empty variable means the default', async (t) => {
+  const config = parseConfig(raw({ name: 'm', graveyard: '', gracePeriod: '' }));
+  t.equal(config.graveyard, '/graveyard');
+  t.equal(config.gracePeriodMs, 30_000);
+});
+
+t.test('reports a missing name and a missing command', async (t) => {
+  const problems = problemsOf(raw({}, []));
+  t.match(problems, [/KUBEXIT_NAME \(or --name\) is required/, /no command given/]);
+});
+
+t.test('rejects names that are not one safe file name', async (t) => {
+  for (const name of ['../etc/passwd', 'a/b', '.hidden', 'has space', 'x'.repeat(300), '-dash']) {
+    const problems = problemsOf(raw({ name }));
+    t.equal(problems.length, 1, name);
+    t.match(problems[0], /is not a valid container name/, name);
+  }
+  t.match(problemsOf(raw({ name: 'm', deathDeps: 'ok,../up' })), [/lists "..\/up"/]);
+});
+
+t.test('rejects empty list entries, naming their position', async (t) => {
+  t.match(problemsOf(raw({ name: 'm', birthDeps: 'a,,b' })), [/empty entry at position 2/]);
+  t.match(problemsOf(raw({ name: 'm', deathDeps: 'a,' })), [/empty entry at position 2/]);
+});
+
+t.test('a container cannot depend on itself', async (t) => {
+  t.match(problemsOf(raw({ name: 'm', birthDeps: 'm' })), [/can't depend on itself/]);
+  t.match(problemsOf(raw({ name: 'm', deathDeps: 'a, m' })), [/can't depend on itself/]);
+});
+
+t.test(
+  'rejects bad durations, signals, booleans and choices, naming source and value',
+  async (t) => {
+    const problems = problemsOf(
+      raw({
+        name: 'm',
+        birthTimeout: '0',
+        gracePeriod: '30 seconds',
+        stopSignal: 'SIGNOPE',
+        ignoreCodeOnDeathDeps: 'yes',
+        deathDepsPolicy: 'some',
+        logLevel: 'loud',
+        logFormat: 'xml',
+        watch: 'never',
+        pollInterval: '-1s',
+        graveyard: 'relative/dir',
+      }),
+    );
+    t.match(problems.join('\n'), /KUBEXIT_BIRTHTIMEOUT="0" must be greater than zero/);
+    t.match(problems.join('\n'), /KUBEXIT_GRACEPERIOD="30 seconds" is not a duration such as 30s/);
+    t.match(problems.join('\n'), /"SIGNOPE" is not a Linux signal/);
+    t.match(problems.join('\n'), /"yes" is not a boolean: use true or false/);
+    t.match(problems.join('\n'), /"some" is not one of: any, all/);
+    t.match(problems.join('\n'), /"loud" is not one of: debug, info, warn, error/);
+    t.match(problems.join('\n'), /"xml" is not one of: text, json/);
+    t.match(problems.join('\n'), /"never" is not one of: auto, poll/);
+    t.match(problems.join('\n'), /"-1s" is not a duration/);
+    t.match(problems.join('\n'), /"relative\/dir" must be an absolute path/);
+    t.equal(problems.length, 10);
+  },
+);
+
+t.test('the error keeps the valid name and graveyard for a tombstone', async (t) => {
+  try {
+    parseConfig(raw({ name: 'main', graveyard: '/tmp/g', gracePeriod: 'soon' }));
+    t.fail('should throw');
+  } catch (error) {
+    t.type(error, ConfigError);
+    t.match(error, { exitCode: 2, containerName: 'main', graveyard: '/tmp/g' });
+  }
+});

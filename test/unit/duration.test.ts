@@ -1,0 +1,50 @@
+import t from 'tap';
+import { formatDuration, parseDuration } from '../../src/core/duration.ts';
+
+t.test('accepts Go duration syntax', async (t) => {
+  const cases: Array<[string, number]> = [
+    ['30s', 30_000],
+    ['1m30s', 90_000],
+    ['300ms', 300],
+    ['1.5h', 5_400_000],
+    ['2h45m', 9_900_000],
+    ['1500us', 1.5],
+    ['1500µs', 1.5],
+    ['2000000ns', 2],
+    ['.5s', 500],
+    ['0s', 0],
+  ];
+  for (const [text, ms] of cases) t.equal(parseDuration(text), ms, text);
+});
+
+t.test('accepts plain seconds', async (t) => {
+  t.equal(parseDuration('30'), 30_000);
+  t.equal(parseDuration('2.5'), 2_500);
+  t.equal(parseDuration(' 0 '), 0);
+});
+
+t.test('rejects everything else', async (t) => {
+  for (const text of [
+    '',
+    'x',
+    '30sec',
+    '1 hour',
+    '1d',
+    '-5s',
+    '5s ago',
+    's',
+    '1.2.3s',
+    '10S',
+    '1m 30s',
+  ]) {
+    t.equal(parseDuration(text), undefined, JSON.stringify(text));
+  }
+});
+
+t.test('formats durations for messages', async (t) => {
+  t.equal(formatDuration(300), '300ms');
+  t.equal(formatDuration(30_000), '30s');
+  t.equal(formatDuration(90_000), '1m30s');
+  t.equal(formatDuration(3_600_000), '1h0m0s');
+  t.equal(formatDuration(1_500), '1.5s');
+});

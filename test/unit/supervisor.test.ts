@@ -1,0 +1,335 @@
+import t from 'tap';
+import type { Config } from '../../src/core/config.ts';
+import { GraveyardError } from '../../src/core/errors.ts';
+import { Supervisor } from '../../src/core/supervisor.ts';
+import { configOf } from '../helpers/config.ts';
+import {
+  FakeClock,
+  FakeGraveyard,
+  FakeLauncher,
+  FakeSignals,
+  FakeWatcher,
+  MemoryLogger,
+  settle,
+} from '../helpers/fakes.ts';
+
+const BORN = { born: '2026-01-01T00:00:00Z' };
+const DIED_OK = { born: '2026-01-01T00:00:00Z', died: '2026-01-01T00:00:05Z', exitCode: 0 };
+
+function setup(config: Config) {
+  const ports = {
+    graveyard: new FakeGraveyard(),
+    watcher: new FakeWatcher(),
+    launcher: new FakeLauncher(),
+    signals: new FakeSignals(),
+    clock: new FakeClock(),
+    logger: new MemoryLogger(),
+  };
+  const start = () => new Supervisor(config, ports).run();
+  return { ...ports, child: ports.launcher.child, start };
+}
+
+t.test(
+  'a child that exits reports its own code, in the exit status and the tombstone',
+  async (t) => {
+    const pod = setup(configOf({}, ['app', '--flag']));
+    const running = pod.start();
+    await settle();
+    t.same(pod.launcher.launches, [{ command: 'app', args: ['--flag'] }]);
+    t.match(pod.graveyard.writes[0], { name: 'me', tombstone: { born: String } });
+    pod.child.exit({ exitCode: 3 });
+    const outcome = await running;
+    t.match(outcome, { exitCode: 3, reason: 'exited' });
+    t.match(pod.graveyard.last(), { born: String, died: String, exitCode: 3, reason: 'exited' });
+    t.equal(pod.watcher.started, false, 'no dependencies, nothing to watch');
+  },
+);
+
+t.test('a child killed by a signal exits 128+N, never -1 or 255', async (t) => {
+  const pod = setup(configOf({}));
+  const running = pod.start();
+  await settle();
+  pod.child.exit({ signal: 'SIGTERM' });
+  t.match(await running, { exitCode: 143, signal: 'SIGTERM' });
+  t.match(pod.graveyard.last(), { exitCode: 143, signal: 'SIGTERM' });
+});
+
+t.test('waits for birth dependencies to be born before starting the child', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'queue, proxy' }));
+  const running = pod.start();
+  await settle();
+  t.equal(pod.launcher.launches.length, 0, 'not started while dependencies are missing');
+  t.match(pod.logger.messages('info'), [
+    /waiting for birth dependencies: queue, proxy \(timeout 30s\)/,
+  ]);
+  pod.graveyard.put('queue', BORN);
+  pod.watcher.emit('queue');
+  await settle();
+  t.equal(pod.launcher.launches.length, 0, 'one of two is not enough');
+  pod.graveyard.put('proxy', BORN);
+  pod.watcher.emit('proxy');
+  await settle();
+  t.equal(pod.launcher.launches.length, 1);
+  pod.child.exit({ exitCode: 0 });
+  t.match(await running, { exitCode: 0 });
+  t.equal(pod.clock.pendingTimers, 0, 'the birth timer is cancelled');
+});
+
+t.test('birth dependencies already alive at startup start the child at once', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'queue' }));
+  pod.graveyard.put('queue', BORN);
+  const running = pod.start();
+  await settle();
+  t.equal(pod.launcher.launches.length, 1);
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test('birth timeout exits 1 naming what is missing, and writes a tombstone', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'queue,proxy', birthTimeout: '10s' }));
+  pod.graveyard.put('proxy', BORN);
+  const running = pod.start();
+  await settle();
+  pod.clock.advance(10_000);
+  const outcome = await running;
+  t.match(outcome, {
+    exitCode: 1,
+    reason: 'birth-timeout',
+    message: /not ready after 10s: queue \(no tombstone\)/,
+  });
+  t.equal(pod.launcher.launches.length, 0);
+  t.match(pod.graveyard.last(), { died: String, exitCode: 1, reason: 'birth-timeout' });
+  t.notOk(pod.graveyard.last()?.born, 'never born');
+  t.ok(pod.watcher.closed);
+});
+
+t.test('a death dependency already dead at startup: never started, exit 0', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main' }));
+  pod.graveyard.put('main', DIED_OK);
+  const outcome = await pod.start();
+  t.match(outcome, { exitCode: 0, reason: 'death-deps-before-start' });
+  t.equal(pod.launcher.launches.length, 0);
+  t.match(pod.graveyard.last(), { exitCode: 0, reason: 'death-deps-before-start' });
+});
+
+t.test('a death dependency dying during the birth wait: never started', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'queue', deathDeps: 'main' }));
+  const running = pod.start();
+  await settle();
+  pod.graveyard.put('main', { ...DIED_OK, exitCode: 1 });
+  pod.watcher.emit('main');
+  pod.graveyard.put('queue', BORN);
+  pod.watcher.emit('queue');
+  t.match(await running, { exitCode: 0, reason: 'death-deps-before-start' });
+  t.equal(pod.launcher.launches.length, 0);
+});
+
+t.test(
+  'a death dependency dying while the child runs: stop signal to the group, exit 0',
+  async (t) => {
+    const pod = setup(configOf({ deathDeps: 'main' }));
+    const running = pod.start();
+    await settle();
+    pod.graveyard.put('main', BORN);
+    pod.watcher.emit('main');
+    await settle();
+    t.same(pod.child.signals, [], 'alive dependency: nothing sent');
+    pod.graveyard.put('main', DIED_OK);
+    pod.watcher.emit('main');
+    await settle();
+    t.same(pod.child.signals, ['SIGTERM']);
+    t.match(
+      pod.logger.messages('info').join('\n'),
+      /death dependency "main" \(exit 0\) died: stopping the child with SIGTERM, SIGKILL in 30s/,
+    );
+    pod.child.exit({ signal: 'SIGTERM' });
+    t.match(await running, { exitCode: 0, reason: 'death-deps', signal: 'SIGTERM' });
+    t.match(pod.graveyard.last(), { exitCode: 0, reason: 'death-deps', signal: 'SIGTERM' });
+    t.equal(pod.clock.pendingTimers, 0, 'the kill timer is cancelled');
+  },
+);
+
+t.test('a child that ignores the stop signal is killed after the grace period', async (t) => {
+  const pod = setup(
+    configOf({ deathDeps: 'main', gracePeriod: '5s', ignoreCodeOnDeathDeps: 'false' }),
+  );
+  pod.graveyard.put('main', DIED_OK);
+  const running = pod.start();
+  await settle();
+  t.equal(pod.launcher.launches.length, 0, 'already dead: not started');
+  t.match(await running, { exitCode: 0 });
+
+  const late = setup(
+    configOf({ deathDeps: 'main', gracePeriod: '5s', ignoreCodeOnDeathDeps: 'false' }),
+  );
+  const lateRun = late.start();
+  await settle();
+  late.graveyard.put('main', DIED_OK);
+  late.watcher.emit('main');
+  await settle();
+  late.clock.advance(4_999);
+  t.same(late.child.signals, ['SIGTERM']);
+  late.clock.advance(1);
+  t.same(late.child.signals, ['SIGTERM', 'SIGKILL']);
+  late.child.exit({ signal: 'SIGKILL' });
+  t.match(
+    await lateRun,
+    { exitCode: 137, reason: 'death-deps' },
+    "ignore-code false keeps the child's code",
+  );
+});
+
+t.test('the stop signal is configurable', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main', stopSignal: 'INT' }));
+  const running = pod.start();
+  await settle();
+  pod.graveyard.put('main', DIED_OK);
+  pod.watcher.emit('main');
+  await settle();
+  t.same(pod.child.signals, ['SIGINT']);
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test('policy all stops only when every death dependency has died', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'a,b', deathDepsPolicy: 'all' }));
+  const running = pod.start();
+  await settle();
+  pod.graveyard.put('a', DIED_OK);
+  pod.watcher.emit('a');
+  await settle();
+  t.same(pod.child.signals, []);
+  pod.graveyard.put('b', DIED_OK);
+  pod.watcher.emit('b');
+  await settle();
+  t.same(pod.child.signals, ['SIGTERM']);
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test('signals are forwarded to the running child, each one', async (t) => {
+  const pod = setup(configOf({}));
+  const running = pod.start();
+  await settle();
+  for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR1', 'SIGWINCH', 'SIGTERM'])
+    pod.signals.emit(signal);
+  t.same(pod.child.signals, ['SIGHUP', 'SIGUSR1', 'SIGUSR1', 'SIGWINCH', 'SIGTERM']);
+  pod.child.exit({ signal: 'SIGTERM' });
+  t.match(await running, { exitCode: 143, reason: 'exited' });
+});
+
+t.test(
+  'a terminating signal before the child starts ends the wait without starting it',
+  async (t) => {
+    const pod = setup(configOf({ birthDeps: 'queue' }));
+    const running = pod.start();
+    await settle();
+    pod.signals.emit('SIGUSR1');
+    await settle();
+    t.match(pod.logger.messages('debug').join('\n'), /SIGUSR1 before the child started: ignored/);
+    pod.signals.emit('SIGTERM');
+    const outcome = await running;
+    t.match(outcome, { exitCode: 143, reason: 'signal-before-start', signal: 'SIGTERM' });
+    t.equal(pod.launcher.launches.length, 0);
+    t.match(pod.graveyard.last(), { exitCode: 143, reason: 'signal-before-start' });
+  },
+);
+
+t.test('command not found exits 127, not executable 126, both with a tombstone', async (t) => {
+  for (const [errorCode, exitCode] of [
+    ['ENOENT', 127],
+    ['EACCES', 126],
+    ['ENOEXEC', 126],
+  ] as const) {
+    const pod = setup(configOf({}, ['missing-app']));
+    pod.launcher.failWith = errorCode;
+    const outcome = await pod.start();
+    t.match(outcome, { exitCode, reason: 'spawn-failed' }, errorCode);
+    t.match(pod.graveyard.last(), { exitCode, reason: 'spawn-failed' });
+  }
+});
+
+t.test('an unusable graveyard fails before starting the child (exit 2)', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main' }));
+  pod.graveyard.prepareError = new GraveyardError('graveyard /graveyard is not writable (EROFS)');
+  const outcome = await pod.start();
+  t.match(outcome, { exitCode: 2, reason: 'config-error', message: /not writable/ });
+  t.equal(pod.launcher.launches.length, 0);
+  t.match(
+    pod.graveyard.last(),
+    { exitCode: 2, reason: 'config-error' },
+    'still tries to leave a tombstone',
+  );
+});
+
+t.test('a broken tombstone is reported once, and a later valid one counts', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'queue' }));
+  pod.graveyard.entries.set('queue', { kind: 'invalid', problem: 'is not valid YAML' });
+  const running = pod.start();
+  await settle();
+  for (let i = 0; i < 5; i++) pod.watcher.emit('queue');
+  await settle();
+  t.equal(
+    pod.logger.messages('warn').filter((m) => m.includes('ignoring tombstone /graveyard/queue'))
+      .length,
+    1,
+  );
+  pod.graveyard.put('queue', BORN);
+  pod.watcher.emit('queue');
+  await settle();
+  t.equal(pod.launcher.launches.length, 1);
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test(
+  'a full re-read request (watcher fell back to polling) refreshes every dependency',
+  async (t) => {
+    const pod = setup(configOf({ birthDeps: 'a,b' }));
+    const running = pod.start();
+    await settle();
+    pod.graveyard.put('a', BORN);
+    pod.graveyard.put('b', BORN);
+    pod.watcher.emit(undefined);
+    await settle();
+    t.equal(pod.launcher.launches.length, 1);
+    pod.child.exit({ exitCode: 0 });
+    await running;
+  },
+);
+
+t.test('events for other containers are not read', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'a' }));
+  let reads = 0;
+  const read = pod.graveyard.read.bind(pod.graveyard);
+  pod.graveyard.read = (name) => {
+    reads++;
+    return read(name);
+  };
+  const running = pod.start();
+  await settle();
+  const before = reads;
+  pod.watcher.emit('unrelated');
+  await settle();
+  t.equal(reads, before);
+  pod.graveyard.put('a', BORN);
+  pod.watcher.emit('a');
+  await settle();
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test(
+  'a dead birth dependency is warned about once and waited for until the timeout',
+  async (t) => {
+    const pod = setup(configOf({ birthDeps: 'queue', birthTimeout: '1s' }));
+    pod.graveyard.put('queue', { ...DIED_OK, exitCode: 1 });
+    const running = pod.start();
+    await settle();
+    pod.watcher.emit('queue');
+    await settle();
+    t.equal(pod.logger.messages('warn').filter((m) => m.includes('"queue" has died')).length, 1);
+    pod.clock.advance(1000);
+    t.match(await running, { exitCode: 1, message: /queue \(died, exit 1\)/ });
+  },
+);
