@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { FsGraveyard } from '../../src/adapters/fs-graveyard.ts';
+import { GraveyardError } from '../../src/core/errors.ts';
+
+const tombstone = { born: '2026-01-01T00:00:00Z', died: '2026-01-01T00:00:01Z', exitCode: 0 };
+
+t.test('writes a kubexit-readable tombstone and leaves no temporary file', async (t) => {
+  const dir = t.testdir();
+  const graveyard = new FsGraveyard(dir);
+  await graveyard.prepare('main');
+  await graveyard.write('main', tombstone);
+  t.equal(
+    readFileSync(join(dir, 'main'), 'utf8'),
+    'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: 0\n',
+  );
+  t.same(readdirSync(dir), ['main']);
+  t.same(await graveyard.read('main'), { kind: 'ok', tombstone });
+});
+
+t.test('creates a missing graveyard, nested', async (t) => {
+  const dir = join(t.testdir(), 'a', 'b');
+  await new FsGraveyard(dir).prepare('main');
+  t.same(readdirSync(dir), [], 'the write probe is cleaned up');
+});
+
+t.test('a graveyard that is a file, or under a file, is refused with a fix', async (t) => {
+  const dir = t.testdir({ file: 'x' });
+  await t.rejects(new FsGraveyard(join(dir, 'file')).prepare('main'), {
+    name: 'GraveyardError',
+    message: /is not a directory/,
+  });
+  await t.rejects(new FsGraveyard(join(dir, 'file', 'sub')).prepare('main'), GraveyardError);
+});
+
+t.test('a directory planted at our tombstone name is refused before start', async (t) => {
+  const dir = t.testdir({ main: {} });
+  await t.rejects(new FsGraveyard(dir).prepare('main'), { message: /is a directory/ });
+});
+
+t.test('a symlink planted at our tombstone name is replaced, never written through', async (t) => {
+  const dir = t.testdir({ victim: 'precious\n' });
+  const graveyard = join(dir, 'graveyard');
+  mkdirSync(graveyard);
+  symlinkSync(join(dir, 'victim'), join(graveyard, 'main'));
+  await new FsGraveyard(graveyard).write('main', tombstone);
+  t.equal(readFileSync(join(dir, 'victim'), 'utf8'), 'precious\n');
+  t.match(readFileSync(join(graveyard, 'main'), 'utf8'), /ExitCode: 0/);
+});
+
+t.test('reads treat the graveyard as untrusted', async (t) => {
+  const dir = t.testdir({
+    target: 'Born: "2026-01-01T00:00:00Z"\n',
+    garbage: '\u0000\u00ff{{{',
+    empty: '',
+    huge: `Born: "2026-01-01T00:00:00Z"\n#${'x'.repeat(70_000)}\n`,
+    folder: {},
+  });
+  symlinkSync(join(dir, 'target'), join(dir, 'link'));
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  const graveyard = new FsGraveyard(dir);
+  t.same(await graveyard.read('absent'), { kind: 'absent' });
+  t.match(await graveyard.read('link'), { kind: 'invalid', problem: /symbolic link/ });
+  t.match(
+    await graveyard.read('fifo'),
+    { kind: 'invalid', problem: /not a regular file/ },
+    'a FIFO does not hang the read',
+  );
+  t.match(await graveyard.read('folder'), { kind: 'invalid', problem: /directory/ });
+  t.match(await graveyard.read('huge'), { kind: 'invalid', problem: /larger than 65536 bytes/ });
+  t.match(await graveyard.read('empty'), { kind: 'invalid', problem: /empty/ });
+  t.match(await graveyard.read('garbage'), { kind: 'invalid' });
+  t.match(await graveyard.read('target'), { kind: 'ok' });
+});
+
+t.test('a failed write leaves no temporary file behind', async (t) => {
+  const dir = t.testdir({ main: { occupied: 'x' } });
+  await t.rejects(new FsGraveyard(dir).write('main', tombstone));
+  t.same(readdirSync(dir), ['main']);
+});
+
+t.test('writing concurrently never exposes a partial tombstone', async (t) => {
+  const dir = t.testdir();
+  const graveyard = new FsGraveyard(dir);
+  writeFileSync(join(dir, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
+  const writes = Array.from({ length: 50 }, (_, i) =>
+    graveyard.write('main', { ...tombstone, exitCode: i }),
+  );
+  const reads = Array.from({ length: 200 }, () => graveyard.read('main'));
+  const results = await Promise.all(reads);
+  await Promise.all(writes);
+  t.ok(
+    results.every((r) => r.kind === 'ok'),
+    'every read saw a complete tombstone',
+  );
+});

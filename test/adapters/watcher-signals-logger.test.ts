@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
+import t from 'tap';
+import { ChokidarWatcher } from '../../src/adapters/chokidar-watcher.ts';
+import { ProcessSignals } from '../../src/adapters/process-signals.ts';
+import { StreamLogger } from '../../src/adapters/stream-logger.ts';
+import { MemoryLogger } from '../helpers/fakes.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+for (const mode of ['auto', 'poll'] as const) {
+  t.test(`${mode} mode reports tombstones renamed into place, not temporary files`, async (t) => {
+    const dir = t.testdir();
+    const seen: Array<string | undefined> = [];
+    const watcher = new ChokidarWatcher(dir, {
+      mode,
+      pollIntervalMs: 50,
+      logger: new MemoryLogger(),
+    });
+    t.teardown(() => watcher.close());
+    await watcher.start((name) => seen.push(name));
+    writeFileSync(join(dir, '.kubexit-tmp'), 'Born: "2026-01-01T00:00:00Z"\n');
+    renameSync(join(dir, '.kubexit-tmp'), join(dir, 'main'));
+    await waitFor(() => seen.includes('main'), 'the add event');
+    writeFileSync(join(dir, '.kubexit-tmp2'), 'Died: "2026-01-01T00:00:00Z"\n');
+    const count = seen.length;
+    renameSync(join(dir, '.kubexit-tmp2'), join(dir, 'main'));
+    await waitFor(() => seen.length > count, 'the change event');
+    t.notOk(
+      seen.some((name) => name?.startsWith('.')),
+      'dot files are never reported',
+    );
+    t.equal(watcher.polling, mode === 'poll');
+  });
+}
+
+t.test(
+  'falls back to polling when inotify is exhausted, and asks for a full re-read',
+  async (t) => {
+    const dir = t.testdir();
+    const logger = new MemoryLogger();
+    let calls = 0;
+    // The first watcher fails the way chokidar reports an exhausted inotify.
+    const factory = ((path: string, options: object) => {
+      calls++;
+      const real: FSWatcher = watch(path, options);
+      if (calls === 1) {
+        setImmediate(() =>
+          real.emit('error', Object.assign(new Error('watch ENOSPC'), { code: 'ENOSPC' })),
+        );
+      }
+      return real;
+    }) as typeof watch;
+    const seen: Array<string | undefined> = [];
+    const watcher = new ChokidarWatcher(dir, {
+      mode: 'auto',
+      pollIntervalMs: 50,
+      logger,
+      watchFactory: factory,
+    });
+    t.teardown(() => watcher.close());
+    await watcher.start((name) => seen.push(name));
+    await waitFor(() => watcher.polling && seen.includes(undefined), 'the switch to polling');
+    t.match(logger.messages('warn'), [
+      /inotify is unavailable \(ENOSPC\); polling the graveyard every 50ms/,
+    ]);
+    writeFileSync(join(dir, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
+    await waitFor(() => seen.includes('main'), 'an event from the polling watcher');
+  },
+);
+
+t.test('other watcher errors are logged, not fatal', async (t) => {
+  const dir = t.testdir();
+  const logger = new MemoryLogger();
+  const factory = ((path: string, options: object) => {
+    const real: FSWatcher = watch(path, options);
+    setImmediate(() => real.emit('error', new Error('something odd')));
+    return real;
+  }) as typeof watch;
+  const watcher = new ChokidarWatcher(dir, {
+    mode: 'auto',
+    pollIntervalMs: 50,
+    logger,
+    watchFactory: factory,
+  });
+  t.teardown(() => watcher.close());
+  await watcher.start(() => {});
+  await waitFor(() => logger.messages('warn').length > 0, 'the warning');
+  t.match(logger.messages('warn'), [/graveyard watcher error: something odd/]);
+  t.equal(watcher.polling, false);
+});
+
+t.test('process signals are delivered once each, and unsubscribing stops listening', async (t) => {
+  const emitter = new EventEmitter();
+  const received: string[] = [];
+  const unsubscribe = new ProcessSignals(emitter, ['SIGUSR2', 'SIGHUP']).subscribe((s) =>
+    received.push(s),
+  );
+  emitter.emit('SIGUSR2');
+  emitter.emit('SIGHUP');
+  emitter.emit('SIGUSR2');
+  unsubscribe();
+  emitter.emit('SIGHUP');
+  t.same(received, ['SIGUSR2', 'SIGHUP', 'SIGUSR2']);
+  t.equal(emitter.listenerCount('SIGHUP'), 0);
+});
+
+t.test('a real signal sent to this process reaches the subscriber', async (t) => {
+  const received: string[] = [];
+  const unsubscribe = new ProcessSignals(process, ['SIGUSR2']).subscribe((s) => received.push(s));
+  t.teardown(unsubscribe);
+  process.kill(process.pid, 'SIGUSR2');
+  await waitFor(() => received.length === 1, 'the signal');
+  t.same(received, ['SIGUSR2']);
+});
+
+t.test('text logs are prefixed with the container name and filtered by level', async (t) => {
+  const lines: string[] = [];
+  const logger = new StreamLogger({
+    name: 'queue',
+    level: 'info',
+    format: 'text',
+    sink: { write: (l: string) => lines.push(l) },
+  });
+  logger.debug('hidden');
+  logger.info('started');
+  logger.warn('careful');
+  logger.error('broken');
+  t.same(lines, [
+    'kubexit[queue]: started\n',
+    'kubexit[queue]: warn: careful\n',
+    'kubexit[queue]: error: broken\n',
+  ]);
+});
+
+t.test('json logs are one object per line with fields', async (t) => {
+  const lines: string[] = [];
+  const logger = new StreamLogger({
+    name: 'queue',
+    level: 'debug',
+    format: 'json',
+    sink: { write: (l: string) => lines.push(l) },
+    now: () => '2026-01-01T00:00:00Z',
+  });
+  logger.debug('started', { pid: 7 });
+  t.same(JSON.parse(lines[0] ?? ''), {
+    time: '2026-01-01T00:00:00Z',
+    level: 'debug',
+    name: 'queue',
+    msg: 'started',
+    pid: 7,
+  });
+});
