@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.ts';
+
+/** The CLI under test: the repository's bin, or another build named by KUBEXIT_BIN. */
+export const KUBEXIT_BIN = process.env.KUBEXIT_BIN ?? fileURLToPath(new URL('../../bin/kubexit.js', import.meta.url));
+
+export interface Finished {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+  readonly stdout: string;
+}
+
+/** A running supervisor: its process, its output so far, and how it ended. */
+export class Container {
+  readonly process: ChildProcess;
+  readonly finished: Promise<Finished>;
+  stderr = '';
+  stdout = '';
+
+  constructor(args: readonly string[], env: Record<string, string>, launcher: readonly string[] = []) {
+    const command = launcher.length > 0 ? (launcher[0] as string) : binCommand()[0];
+    const prefix = launcher.length > 0 ? [...launcher.slice(1), ...binCommand()] : binCommand().slice(1);
+    this.process = spawn(command as string, [...prefix, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.process.stdout?.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+    });
+    this.process.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
+    this.finished = new Promise((resolve) => {
+      this.process.on('close', (code, signal) => resolve({ code, signal, stderr: this.stderr, stdout: this.stdout }));
+    });
+  }
+
+  /** Waits until the supervisor has logged something matching. */
+  async logged(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    await waitFor(() => pattern.test(this.stderr), `log line ${pattern} in:\n${this.stderr}`, { timeoutMs });
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.process.kill(signal);
+  }
+}
+
+/** `node bin/kubexit.js` on the Node running the tests, or a built binary. */
+function binCommand(): string[] {
+  return KUBEXIT_BIN.endsWith('.js') ? [process.execPath, KUBEXIT_BIN] : [KUBEXIT_BIN];
+}
+
+/** Starts `kubexit <args>` as container `name` of a pod whose graveyard is `graveyard`. */
+export function startContainer(
+  graveyard: string,
+  name: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Container {
+  return new Container(args, { KUBEXIT_NAME: name, KUBEXIT_GRAVEYARD: graveyard, KUBEXIT_LOG_LEVEL: 'debug', ...env });
+}
+
+/** Reads a tombstone as text, or '' when absent. */
+export function tombstoneText(graveyard: string, name: string): string {
+  try {
+    return readFileSync(join(graveyard, name), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Waits until a tombstone matches (e.g. it has a Died line). */
+export async function tombstoneMatching(graveyard: string, name: string, pattern: RegExp): Promise<string> {
+  return waitFor(() => {
+    const text = tombstoneText(graveyard, name);
+    return pattern.test(text) ? text : '';
+  }, `tombstone ${name} to match ${pattern}`);
+}
+
+/** A child command that runs until signalled: a shell that sleeps in the background and waits. */
+export const LONG_RUNNING = ['sh', '-c', 'sleep 300 & wait'];
