@@ -1,12 +1,19 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { Container, LONG_RUNNING, startContainer, tombstoneMatching, tombstoneText } from '../helpers/kubexit.ts';
+import {
+  Container,
+  LONG_RUNNING,
+  startContainer,
+  tombstoneMatching,
+  tombstoneText,
+} from '../helpers/kubexit.ts';
 
 t.test("the child's own exit code, in the exit status and the tombstone", async (t) => {
   const graveyard = t.testdir();
   for (const code of [0, 1, 42, 255]) {
-    const ended = await startContainer(graveyard, `c${code}`, ['sh', '-c', `exit ${code}`]).finished;
+    const ended = await startContainer(graveyard, `c${code}`, ['sh', '-c', `exit ${code}`])
+      .finished;
     t.equal(ended.code, code);
     t.match(tombstoneText(graveyard, `c${code}`), new RegExp(`ExitCode: ${code}\\n`));
   }
@@ -24,7 +31,8 @@ t.test('command not found exits 127 with a tombstone, so dependents stop', async
   const graveyard = t.testdir();
   const sidecar = startContainer(graveyard, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' });
   await tombstoneMatching(graveyard, 'side', /Born/);
-  const ended = await startContainer(graveyard, 'main', ['kubexit-no-such-command', '--x']).finished;
+  const ended = await startContainer(graveyard, 'main', ['kubexit-no-such-command', '--x'])
+    .finished;
   t.equal(ended.code, 127);
   t.match(ended.stderr, /command not found: kubexit-no-such-command \(check the name and PATH/);
   t.match(tombstoneText(graveyard, 'main'), /ExitCode: 127\nReason: "spawn-failed"/);
@@ -36,25 +44,35 @@ t.test('a command that is not executable exits 126', async (t) => {
   chmodSync(join(graveyard, 'script'), 0o644);
   const ended = await startContainer(graveyard, 'main', [join(graveyard, 'script')]).finished;
   t.equal(ended.code, 126);
-  t.match(ended.stderr, /command not executable: .*script \(EACCES; make sure it is an executable file/);
+  t.match(
+    ended.stderr,
+    /command not executable: .*script \(EACCES; make sure it is an executable file/,
+  );
 });
 
-t.test('configuration errors exit 2, list every problem, and still leave a tombstone', async (t) => {
-  const graveyard = t.testdir();
-  const sidecar = startContainer(graveyard, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' });
-  await tombstoneMatching(graveyard, 'side', /Born/);
-  const bad = startContainer(graveyard, 'main', ['true'], { KUBEXIT_GRACE_PERIOD: '30 s', KUBEXIT_BIRTH_DEPS: 'a,,b' });
-  const ended = await bad.finished;
-  t.equal(ended.code, 2);
-  t.match(ended.stderr, /KUBEXIT_BIRTH_DEPS="a,,b" has an empty entry at position 2/);
-  t.match(ended.stderr, /KUBEXIT_GRACE_PERIOD="30 s" is not a duration/);
-  t.match(tombstoneText(graveyard, 'main'), /ExitCode: 2\nReason: "config-error"/);
-  t.equal((await sidecar.finished).code, 0, 'the dependent does not wait forever');
-});
+t.test(
+  'configuration errors exit 2, list every problem, and still leave a tombstone',
+  async (t) => {
+    const graveyard = t.testdir();
+    const sidecar = startContainer(graveyard, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' });
+    await tombstoneMatching(graveyard, 'side', /Born/);
+    const bad = startContainer(graveyard, 'main', ['true'], {
+      KUBEXIT_GRACE_PERIOD: '30 s',
+      KUBEXIT_BIRTH_DEPS: 'a,,b',
+    });
+    const ended = await bad.finished;
+    t.equal(ended.code, 2);
+    t.match(ended.stderr, /KUBEXIT_BIRTH_DEPS="a,,b" has an empty entry at position 2/);
+    t.match(ended.stderr, /KUBEXIT_GRACE_PERIOD="30 s" is not a duration/);
+    t.match(tombstoneText(graveyard, 'main'), /ExitCode: 2\nReason: "config-error"/);
+    t.equal((await sidecar.finished).code, 0, 'the dependent does not wait forever');
+  },
+);
 
 t.test('a missing name or command exits 2 with usage help', async (t) => {
   const graveyard = t.testdir();
-  const noName = await new Container(['true'], { KUBEXIT_GRAVEYARD: graveyard, KUBEXIT_NAME: '' }).finished;
+  const noName = await new Container(['true'], { KUBEXIT_GRAVEYARD: graveyard, KUBEXIT_NAME: '' })
+    .finished;
   t.equal(noName.code, 2);
   t.match(noName.stderr, /KUBEXIT_NAME \(or --name\) is required/);
   const noCommand = await startContainer(graveyard, 'main', []).finished;
@@ -72,16 +90,27 @@ t.test('an unsafe name never writes outside the graveyard', async (t) => {
 
 t.test('options end at the command: its own flags are passed through untouched', async (t) => {
   const graveyard = t.testdir();
-  const ended = await startContainer(graveyard, 'main', ['--grace-period', '1s', 'printf', '%s,', '-v', '--fail', '--name', 'x']).finished;
+  const ended = await startContainer(graveyard, 'main', [
+    '--grace-period',
+    '1s',
+    'printf',
+    '%s,',
+    '-v',
+    '--fail',
+    '--name',
+    'x',
+  ]).finished;
   t.equal(ended.code, 0);
   t.equal(ended.stdout, '-v,--fail,--name,x,');
-  const dashed = await startContainer(graveyard, 'main', ['--', 'sh', '-c', 'echo "$0"', '--help']).finished;
+  const dashed = await startContainer(graveyard, 'main', ['--', 'sh', '-c', 'echo "$0"', '--help'])
+    .finished;
   t.equal(dashed.stdout, '--help\n');
 });
 
 t.test('flags win over environment variables', async (t) => {
   const graveyard = t.testdir();
-  const ended = await startContainer(graveyard, 'env-name', ['--name', 'flag-name', 'true']).finished;
+  const ended = await startContainer(graveyard, 'env-name', ['--name', 'flag-name', 'true'])
+    .finished;
   t.equal(ended.code, 0);
   t.match(tombstoneText(graveyard, 'flag-name'), /ExitCode: 0/);
   t.equal(tombstoneText(graveyard, 'env-name'), '');
@@ -109,8 +138,14 @@ t.test('--help and --version print to stdout and exit 0', async (t) => {
 
 t.test('json logs: one object per line on stderr', async (t) => {
   const graveyard = t.testdir();
-  const ended = await startContainer(graveyard, 'main', ['true'], { KUBEXIT_LOG_FORMAT: 'json', KUBEXIT_LOG_LEVEL: 'info' }).finished;
-  const records = ended.stderr.trim().split('\n').map((line) => JSON.parse(line));
+  const ended = await startContainer(graveyard, 'main', ['true'], {
+    KUBEXIT_LOG_FORMAT: 'json',
+    KUBEXIT_LOG_LEVEL: 'info',
+  }).finished;
+  const records = ended.stderr
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   t.match(records, [
     { level: 'info', name: 'main', msg: /started true/, pid: Number },
     { level: 'info', name: 'main', msg: 'child exited with code 0', exitCode: 0, reason: 'exited' },
@@ -119,7 +154,10 @@ t.test('json logs: one object per line on stderr', async (t) => {
 
 t.test('a normal lifecycle logs a handful of lines at the default level', async (t) => {
   const graveyard = t.testdir();
-  const side = startContainer(graveyard, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main', KUBEXIT_LOG_LEVEL: 'info' });
+  const side = startContainer(graveyard, 'side', LONG_RUNNING, {
+    KUBEXIT_DEATH_DEPS: 'main',
+    KUBEXIT_LOG_LEVEL: 'info',
+  });
   await tombstoneMatching(graveyard, 'side', /Born/);
   await startContainer(graveyard, 'main', ['true']).finished;
   const ended = await side.finished;

@@ -1,5 +1,10 @@
 import t from 'tap';
-import { LONG_RUNNING, startContainer, tombstoneMatching, tombstoneText } from '../helpers/kubexit.ts';
+import {
+  LONG_RUNNING,
+  startContainer,
+  tombstoneMatching,
+  tombstoneText,
+} from '../helpers/kubexit.ts';
 
 /*
  * The queue-sidecar / forwarder Job from the brief: the sidecar must end when the main container
@@ -8,65 +13,100 @@ import { LONG_RUNNING, startContainer, tombstoneMatching, tombstoneText } from '
 
 t.test('main succeeds: the sidecar is stopped and both exit 0', async (t) => {
   const graveyard = t.testdir();
-  const queue = startContainer(graveyard, 'queue', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'forwarder' });
+  const queue = startContainer(graveyard, 'queue', LONG_RUNNING, {
+    KUBEXIT_DEATH_DEPS: 'forwarder',
+  });
   await tombstoneMatching(graveyard, 'queue', /Born/);
-  const forwarder = startContainer(graveyard, 'forwarder', ['sh', '-c', 'echo forwarded; exit 0'], { KUBEXIT_BIRTH_DEPS: 'queue' });
+  const forwarder = startContainer(graveyard, 'forwarder', ['sh', '-c', 'echo forwarded; exit 0'], {
+    KUBEXIT_BIRTH_DEPS: 'queue',
+  });
   const main = await forwarder.finished;
   t.equal(main.code, 0);
   t.equal(main.stdout, 'forwarded\n', "the child's stdout is its own");
   const sidecar = await queue.finished;
   t.equal(sidecar.code, 0);
-  t.match(sidecar.stderr, /death dependency "forwarder" \(exit 0\) died: stopping the child with SIGTERM/);
-  t.match(tombstoneText(graveyard, 'queue'), /ExitCode: 0\nSignal: "SIGTERM"\nReason: "death-deps"/);
-  t.match(tombstoneText(graveyard, 'forwarder'), /Born: ".+"\nDied: ".+"\nExitCode: 0\nReason: "exited"/);
+  t.match(
+    sidecar.stderr,
+    /death dependency "forwarder" \(exit 0\) died: stopping the child with SIGTERM/,
+  );
+  t.match(
+    tombstoneText(graveyard, 'queue'),
+    /ExitCode: 0\nSignal: "SIGTERM"\nReason: "death-deps"/,
+  );
+  t.match(
+    tombstoneText(graveyard, 'forwarder'),
+    /Born: ".+"\nDied: ".+"\nExitCode: 0\nReason: "exited"/,
+  );
 });
 
 t.test('main fails: the Job fails with its code, the sidecar still exits 0', async (t) => {
   const graveyard = t.testdir();
-  const queue = startContainer(graveyard, 'queue', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'forwarder' });
-  const forwarder = startContainer(graveyard, 'forwarder', ['sh', '-c', 'exit 3'], { KUBEXIT_BIRTH_DEPS: 'queue' });
+  const queue = startContainer(graveyard, 'queue', LONG_RUNNING, {
+    KUBEXIT_DEATH_DEPS: 'forwarder',
+  });
+  const forwarder = startContainer(graveyard, 'forwarder', ['sh', '-c', 'exit 3'], {
+    KUBEXIT_BIRTH_DEPS: 'queue',
+  });
   t.equal((await forwarder.finished).code, 3);
   t.equal((await queue.finished).code, 0);
   t.match(tombstoneText(graveyard, 'forwarder'), /ExitCode: 3/);
 });
 
-t.test('race: the main finishes before the sidecar starts; the sidecar never runs and exits 0', async (t) => {
-  const graveyard = t.testdir();
-  const forwarder = startContainer(graveyard, 'forwarder', ['true']);
-  t.equal((await forwarder.finished).code, 0);
-  const queue = startContainer(graveyard, 'queue', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'forwarder' });
-  const sidecar = await queue.finished;
-  t.equal(sidecar.code, 0);
-  t.match(sidecar.stderr, /death dependency "forwarder" already died: not starting the command/);
-  t.notMatch(sidecar.stderr, /started sh/);
-  t.match(tombstoneText(graveyard, 'queue'), /Reason: "death-deps-before-start"/);
-});
+t.test(
+  'race: the main finishes before the sidecar starts; the sidecar never runs and exits 0',
+  async (t) => {
+    const graveyard = t.testdir();
+    const forwarder = startContainer(graveyard, 'forwarder', ['true']);
+    t.equal((await forwarder.finished).code, 0);
+    const queue = startContainer(graveyard, 'queue', LONG_RUNNING, {
+      KUBEXIT_DEATH_DEPS: 'forwarder',
+    });
+    const sidecar = await queue.finished;
+    t.equal(sidecar.code, 0);
+    t.match(sidecar.stderr, /death dependency "forwarder" already died: not starting the command/);
+    t.notMatch(sidecar.stderr, /started sh/);
+    t.match(tombstoneText(graveyard, 'queue'), /Reason: "death-deps-before-start"/);
+  },
+);
 
 t.test('race: the main starts before its sidecar and waits for it to be born', async (t) => {
   const graveyard = t.testdir();
-  const forwarder = startContainer(graveyard, 'forwarder', ['sh', '-c', 'exit 0'], { KUBEXIT_BIRTH_DEPS: 'queue' });
+  const forwarder = startContainer(graveyard, 'forwarder', ['sh', '-c', 'exit 0'], {
+    KUBEXIT_BIRTH_DEPS: 'queue',
+  });
   await forwarder.logged(/waiting for birth dependencies: queue \(timeout 30s\)/);
   t.equal(tombstoneText(graveyard, 'forwarder'), '', 'not born while waiting');
-  const queue = startContainer(graveyard, 'queue', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'forwarder' });
+  const queue = startContainer(graveyard, 'queue', LONG_RUNNING, {
+    KUBEXIT_DEATH_DEPS: 'forwarder',
+  });
   t.equal((await forwarder.finished).code, 0);
   t.equal((await queue.finished).code, 0);
   t.match(forwarder.stderr, /birth dependencies ready: queue/);
 });
 
-t.test('a death dependency that dies during the birth wait: the child is never started', async (t) => {
-  const graveyard = t.testdir();
-  const sidecar = startContainer(graveyard, 'sidecar', LONG_RUNNING, { KUBEXIT_BIRTH_DEPS: 'never', KUBEXIT_DEATH_DEPS: 'main' });
-  await sidecar.logged(/waiting for birth dependencies: never/);
-  const main = startContainer(graveyard, 'main', ['sh', '-c', 'exit 4']);
-  t.equal((await main.finished).code, 4);
-  const ended = await sidecar.finished;
-  t.equal(ended.code, 0);
-  t.notMatch(ended.stderr, /started sh/);
-});
+t.test(
+  'a death dependency that dies during the birth wait: the child is never started',
+  async (t) => {
+    const graveyard = t.testdir();
+    const sidecar = startContainer(graveyard, 'sidecar', LONG_RUNNING, {
+      KUBEXIT_BIRTH_DEPS: 'never',
+      KUBEXIT_DEATH_DEPS: 'main',
+    });
+    await sidecar.logged(/waiting for birth dependencies: never/);
+    const main = startContainer(graveyard, 'main', ['sh', '-c', 'exit 4']);
+    t.equal((await main.finished).code, 4);
+    const ended = await sidecar.finished;
+    t.equal(ended.code, 0);
+    t.notMatch(ended.stderr, /started sh/);
+  },
+);
 
 t.test('birth timeout: exit 1 naming the missing dependency, with a tombstone', async (t) => {
   const graveyard = t.testdir();
-  const waiter = startContainer(graveyard, 'main', ['true'], { KUBEXIT_BIRTH_DEPS: 'queue, proxy', KUBEXIT_BIRTH_TIMEOUT: '500ms' });
+  const waiter = startContainer(graveyard, 'main', ['true'], {
+    KUBEXIT_BIRTH_DEPS: 'queue, proxy',
+    KUBEXIT_BIRTH_TIMEOUT: '500ms',
+  });
   startContainer(graveyard, 'proxy', ['sleep', '5'], { KUBEXIT_DEATH_DEPS: 'main' });
   const ended = await waiter.finished;
   t.equal(ended.code, 1);
@@ -82,7 +122,10 @@ t.test('a child that ignores SIGTERM is killed after the grace period', async (t
     KUBEXIT_GRACE_PERIOD: '300ms',
     KUBEXIT_IGNORE_CODE_ON_DEATH_DEPS: 'false',
   });
-  const zero = startContainer(graveyard, 'zero', stubborn, { KUBEXIT_DEATH_DEPS: 'main', KUBEXIT_GRACE_PERIOD: '300ms' });
+  const zero = startContainer(graveyard, 'zero', stubborn, {
+    KUBEXIT_DEATH_DEPS: 'main',
+    KUBEXIT_GRACE_PERIOD: '300ms',
+  });
   await tombstoneMatching(graveyard, 'keep', /Born/);
   await tombstoneMatching(graveyard, 'zero', /Born/);
   startContainer(graveyard, 'main', ['true']);
@@ -110,7 +153,10 @@ t.test('a custom stop signal is sent instead of SIGTERM', async (t) => {
 
 t.test('policy all waits for every death dependency', async (t) => {
   const graveyard = t.testdir();
-  const side = startContainer(graveyard, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'a,b', KUBEXIT_DEATH_DEPS_POLICY: 'all' });
+  const side = startContainer(graveyard, 'side', LONG_RUNNING, {
+    KUBEXIT_DEATH_DEPS: 'a,b',
+    KUBEXIT_DEATH_DEPS_POLICY: 'all',
+  });
   await tombstoneMatching(graveyard, 'side', /Born/);
   await startContainer(graveyard, 'a', ['true']).finished;
   await side.logged(/tombstone of "a" changed/);

@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { Container, LONG_RUNNING, startContainer, tombstoneMatching, tombstoneText } from '../helpers/kubexit.ts';
+import {
+  Container,
+  LONG_RUNNING,
+  startContainer,
+  tombstoneMatching,
+  tombstoneText,
+} from '../helpers/kubexit.ts';
 import { isRunning, waitFor } from '../helpers/wait.ts';
 
 /** A child that records every signal it traps into a file, one name a line. */
@@ -19,18 +25,25 @@ function lines(file: string): string[] {
   }
 }
 
-t.test("SIGTERM reaches the child's whole process group; exit 128+15 and a tombstone", async (t) => {
-  const dir = t.testdir();
-  const pidFile = join(dir, 'grandchild');
-  const main = startContainer(dir, 'main', ['sh', '-c', `sleep 300 & echo $! > ${pidFile}; wait`]);
-  const grandchild = Number(await waitFor(() => lines(pidFile)[0], 'the grandchild pid'));
-  main.kill('SIGTERM');
-  const ended = await main.finished;
-  t.equal(ended.code, 143);
-  t.match(ended.stderr, /received SIGTERM: forwarding it to the child's process group/);
-  await waitFor(() => !isRunning(grandchild), 'the grandchild to be gone');
-  t.match(tombstoneText(dir, 'main'), /ExitCode: 143\nSignal: "SIGTERM"\nReason: "exited"/);
-});
+t.test(
+  "SIGTERM reaches the child's whole process group; exit 128+15 and a tombstone",
+  async (t) => {
+    const dir = t.testdir();
+    const pidFile = join(dir, 'grandchild');
+    const main = startContainer(dir, 'main', [
+      'sh',
+      '-c',
+      `sleep 300 & echo $! > ${pidFile}; wait`,
+    ]);
+    const grandchild = Number(await waitFor(() => lines(pidFile)[0], 'the grandchild pid'));
+    main.kill('SIGTERM');
+    const ended = await main.finished;
+    t.equal(ended.code, 143);
+    t.match(ended.stderr, /received SIGTERM: forwarding it to the child's process group/);
+    await waitFor(() => !isRunning(grandchild), 'the grandchild to be gone');
+    t.match(tombstoneText(dir, 'main'), /ExitCode: 143\nSignal: "SIGTERM"\nReason: "exited"/);
+  },
+);
 
 t.test('every forwarded signal kind reaches the child', async (t) => {
   const dir = t.testdir();
@@ -51,53 +64,94 @@ t.test('repeated signals are each forwarded, none dropped', async (t) => {
   await waitFor(() => lines(file).includes('ready'), 'the child to trap signals');
   for (let i = 1; i <= 10; i++) {
     main.kill('SIGUSR1');
-    await waitFor(() => lines(file).filter((l) => l === 'USR1').length === i, `signal ${i} to arrive`);
+    await waitFor(
+      () => lines(file).filter((l) => l === 'USR1').length === i,
+      `signal ${i} to arrive`,
+    );
   }
   t.equal(lines(file).filter((l) => l === 'USR1').length, 10);
   main.kill('SIGTERM');
   await main.finished;
 });
 
-t.test('SIGTERM during the birth wait ends the supervisor without starting the child', async (t) => {
-  const dir = t.testdir();
-  const marker = join(dir, 'started');
-  const main = startContainer(dir, 'main', ['sh', '-c', `touch ${marker}`], { KUBEXIT_BIRTH_DEPS: 'queue' });
-  await main.logged(/waiting for birth dependencies/);
-  main.kill('SIGUSR1');
-  await main.logged(/received SIGUSR1 before the child started: ignored/);
-  main.kill('SIGTERM');
-  const ended = await main.finished;
-  t.equal(ended.code, 143);
-  t.match(ended.stderr, /received SIGTERM before the child started: not starting it/);
-  t.equal(lines(marker).join(''), '', 'the child never ran');
-  t.match(tombstoneText(dir, 'main'), /ExitCode: 143\nSignal: "SIGTERM"\nReason: "signal-before-start"/);
-  t.notMatch(tombstoneText(dir, 'main'), /Born/);
-});
+t.test(
+  'SIGTERM during the birth wait ends the supervisor without starting the child',
+  async (t) => {
+    const dir = t.testdir();
+    const marker = join(dir, 'started');
+    const main = startContainer(dir, 'main', ['sh', '-c', `touch ${marker}`], {
+      KUBEXIT_BIRTH_DEPS: 'queue',
+    });
+    await main.logged(/waiting for birth dependencies/);
+    main.kill('SIGUSR1');
+    await main.logged(/received SIGUSR1 before the child started: ignored/);
+    main.kill('SIGTERM');
+    const ended = await main.finished;
+    t.equal(ended.code, 143);
+    t.match(ended.stderr, /received SIGTERM before the child started: not starting it/);
+    t.equal(lines(marker).join(''), '', 'the child never ran');
+    t.match(
+      tombstoneText(dir, 'main'),
+      /ExitCode: 143\nSignal: "SIGTERM"\nReason: "signal-before-start"/,
+    );
+    t.notMatch(tombstoneText(dir, 'main'), /Born/);
+  },
+);
 
-const pidNamespaces = spawnSync('unshare', ['--pid', '--fork', '--kill-child', 'true']).status === 0;
+const pidNamespaces =
+  spawnSync('unshare', ['--pid', '--fork', '--kill-child', 'true']).status === 0;
 
-t.test('as PID 1 of a PID namespace, signals are still received and forwarded', { skip: pidNamespaces ? false : 'unshare --pid is not permitted here (needs root or user namespaces)' }, async (t) => {
-  const dir = t.testdir();
-  const file = join(dir, 'signals');
-  const traps = `trap 'echo HUP >> ${file}' HUP; trap 'echo USR2 >> ${file}' USR2; trap 'echo TERM >> ${file}; exit 0' TERM;`;
-  const child = ['sh', '-c', `echo "ppid $PPID" >> ${file}; ${traps} echo ready >> ${file}; while :; do sleep 0.02; done`];
-  const pod = new Container(child, { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir, KUBEXIT_DEATH_DEPS: 'side' }, ['unshare', '--pid', '--fork', '--kill-child']);
-  await waitFor(() => lines(file).includes('ready'), 'the child to start');
-  t.ok(lines(file).includes('ppid 1'), 'the supervisor is PID 1 of the namespace');
-  const supervisorPid = Number(readFileSync(`/proc/${pod.process.pid}/task/${pod.process.pid}/children`, 'utf8').trim());
-  for (const signal of ['SIGUSR2', 'SIGHUP'] as const) process.kill(supervisorPid, signal);
-  await waitFor(() => lines(file).includes('HUP') && lines(file).includes('USR2'), 'HUP and USR2 to reach the child');
-  process.kill(supervisorPid, 'SIGTERM');
-  await waitFor(() => lines(file).includes('TERM'), 'the child to get SIGTERM');
-  const ended = await pod.finished;
-  t.equal(ended.code, 0, "the child's own exit code after its TERM trap");
-  t.match(tombstoneText(dir, 'main'), /ExitCode: 0/);
-});
+t.test(
+  'as PID 1 of a PID namespace, signals are still received and forwarded',
+  {
+    skip: pidNamespaces
+      ? false
+      : 'unshare --pid is not permitted here (needs root or user namespaces)',
+  },
+  async (t) => {
+    const dir = t.testdir();
+    const file = join(dir, 'signals');
+    const traps = `trap 'echo HUP >> ${file}' HUP; trap 'echo USR2 >> ${file}' USR2; trap 'echo TERM >> ${file}; exit 0' TERM;`;
+    const child = [
+      'sh',
+      '-c',
+      `echo "ppid $PPID" >> ${file}; ${traps} echo ready >> ${file}; while :; do sleep 0.02; done`,
+    ];
+    const pod = new Container(
+      child,
+      { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir, KUBEXIT_DEATH_DEPS: 'side' },
+      ['unshare', '--pid', '--fork', '--kill-child'],
+    );
+    await waitFor(() => lines(file).includes('ready'), 'the child to start');
+    t.ok(lines(file).includes('ppid 1'), 'the supervisor is PID 1 of the namespace');
+    const supervisorPid = Number(
+      readFileSync(`/proc/${pod.process.pid}/task/${pod.process.pid}/children`, 'utf8').trim(),
+    );
+    for (const signal of ['SIGUSR2', 'SIGHUP'] as const) process.kill(supervisorPid, signal);
+    await waitFor(
+      () => lines(file).includes('HUP') && lines(file).includes('USR2'),
+      'HUP and USR2 to reach the child',
+    );
+    process.kill(supervisorPid, 'SIGTERM');
+    await waitFor(() => lines(file).includes('TERM'), 'the child to get SIGTERM');
+    const ended = await pod.finished;
+    t.equal(ended.code, 0, "the child's own exit code after its TERM trap");
+    t.match(tombstoneText(dir, 'main'), /ExitCode: 0/);
+  },
+);
 
-t.test('as PID 1, a death dependency still stops the child', { skip: pidNamespaces ? false : 'unshare --pid is not permitted here' }, async (t) => {
-  const dir = t.testdir();
-  const pod = new Container(LONG_RUNNING, { KUBEXIT_NAME: 'side', KUBEXIT_GRAVEYARD: dir, KUBEXIT_DEATH_DEPS: 'main' }, ['unshare', '--pid', '--fork', '--kill-child']);
-  await tombstoneMatching(dir, 'side', /Born/);
-  await startContainer(dir, 'main', ['true']).finished;
-  t.equal((await pod.finished).code, 0);
-});
+t.test(
+  'as PID 1, a death dependency still stops the child',
+  { skip: pidNamespaces ? false : 'unshare --pid is not permitted here' },
+  async (t) => {
+    const dir = t.testdir();
+    const pod = new Container(
+      LONG_RUNNING,
+      { KUBEXIT_NAME: 'side', KUBEXIT_GRAVEYARD: dir, KUBEXIT_DEATH_DEPS: 'main' },
+      ['unshare', '--pid', '--fork', '--kill-child'],
+    );
+    await tombstoneMatching(dir, 'side', /Born/);
+    await startContainer(dir, 'main', ['true']).finished;
+    t.equal((await pod.finished).code, 0);
+  },
+);

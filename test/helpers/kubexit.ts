@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
 
 /** The CLI under test: the repository's bin, or another build named by KUBEXIT_BIN. */
-export const KUBEXIT_BIN = process.env.KUBEXIT_BIN ?? fileURLToPath(new URL('../../bin/kubexit.js', import.meta.url));
+export const KUBEXIT_BIN =
+  process.env.KUBEXIT_BIN ?? fileURLToPath(new URL('../../bin/kubexit.js', import.meta.url));
 
 export interface Finished {
   readonly code: number | null;
@@ -21,9 +22,14 @@ export class Container {
   stderr = '';
   stdout = '';
 
-  constructor(args: readonly string[], env: Record<string, string>, launcher: readonly string[] = []) {
+  constructor(
+    args: readonly string[],
+    env: Record<string, string>,
+    launcher: readonly string[] = [],
+  ) {
     const command = launcher.length > 0 ? (launcher[0] as string) : binCommand()[0];
-    const prefix = launcher.length > 0 ? [...launcher.slice(1), ...binCommand()] : binCommand().slice(1);
+    const prefix =
+      launcher.length > 0 ? [...launcher.slice(1), ...binCommand()] : binCommand().slice(1);
     this.process = spawn(command as string, [...prefix, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,13 +41,17 @@ export class Container {
       this.stderr += chunk.toString();
     });
     this.finished = new Promise((resolve) => {
-      this.process.on('close', (code, signal) => resolve({ code, signal, stderr: this.stderr, stdout: this.stdout }));
+      this.process.on('close', (code, signal) =>
+        resolve({ code, signal, stderr: this.stderr, stdout: this.stdout }),
+      );
     });
   }
 
   /** Waits until the supervisor has logged something matching. */
   async logged(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-    await waitFor(() => pattern.test(this.stderr), `log line ${pattern} in:\n${this.stderr}`, { timeoutMs });
+    await waitFor(() => pattern.test(this.stderr), `log line ${pattern} in:\n${this.stderr}`, {
+      timeoutMs,
+    });
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -61,7 +71,12 @@ export function startContainer(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Container {
-  return new Container(args, { KUBEXIT_NAME: name, KUBEXIT_GRAVEYARD: graveyard, KUBEXIT_LOG_LEVEL: 'debug', ...env });
+  return new Container(args, {
+    KUBEXIT_NAME: name,
+    KUBEXIT_GRAVEYARD: graveyard,
+    KUBEXIT_LOG_LEVEL: 'debug',
+    ...env,
+  });
 }
 
 /** Reads a tombstone as text, or '' when absent. */
@@ -74,7 +89,11 @@ export function tombstoneText(graveyard: string, name: string): string {
 }
 
 /** Waits until a tombstone matches (e.g. it has a Died line). */
-export async function tombstoneMatching(graveyard: string, name: string, pattern: RegExp): Promise<string> {
+export async function tombstoneMatching(
+  graveyard: string,
+  name: string,
+  pattern: RegExp,
+): Promise<string> {
   return waitFor(() => {
     const text = tombstoneText(graveyard, name);
     return pattern.test(text) ? text : '';
