@@ -21,7 +21,7 @@ const BOLD = process.stdout.isTTY ? '\x1b[1m' : '';
 const QUEUE = [
   'sh',
   '-c',
-  'echo "listening on :5672"; trap "echo draining, bye; exit 0" TERM; while :; do sleep 0.1; done',
+  'echo "listening on :5672"; trap "echo draining, bye; exit 0" TERM; while :; do sleep 0.1 & wait; done',
 ];
 
 /** The forwarder: moves a few batches, then exits with the given code. */
