@@ -27,7 +27,11 @@ const QUEUE = [
 /** The forwarder: moves a few batches, then exits with the given code. */
 function forwarder(code: number): string[] {
   const work = 'for i in 1 2 3; do echo "forwarded batch $i"; sleep 0.2; done';
-  return ['sh', '-c', `${work}; ${code === 0 ? 'echo done' : `echo "upstream rejected batch 3" >&2; exit ${code}`}`];
+  return [
+    'sh',
+    '-c',
+    `${work}; ${code === 0 ? 'echo done' : `echo "upstream rejected batch 3" >&2; exit ${code}`}`,
+  ];
 }
 
 interface Running {
@@ -36,7 +40,13 @@ interface Running {
 }
 
 /** Starts one container of the pod, prefixing its output with its name. */
-function container(graveyard: string, name: string, env: Record<string, string>, command: string[], color: number): Running {
+function container(
+  graveyard: string,
+  name: string,
+  env: Record<string, string>,
+  command: string[],
+  color: number,
+): Running {
   const child: ChildProcess = spawn(process.execPath, [KUBEXIT, ...command], {
     env: { ...process.env, KUBEXIT_NAME: name, KUBEXIT_GRAVEYARD: graveyard, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,7 +70,9 @@ async function report(containers: Running[], expected: string): Promise<void> {
   const codes = await Promise.all(containers.map((c) => c.exited));
   const rows = containers.map((c, i) => `${c.name}=${codes[i]}`).join(', ');
   const phase = codes.every((code) => code === 0) ? 'Succeeded' : 'Failed';
-  console.log(`${BOLD}=> exit codes: ${rows}; pod phase: ${phase} (expected ${expected})${RESET}\n`);
+  console.log(
+    `${BOLD}=> exit codes: ${rows}; pod phase: ${phase} (expected ${expected})${RESET}\n`,
+  );
   if (phase !== expected) process.exitCode = 1;
 }
 
@@ -77,22 +89,33 @@ async function scenario(title: string, play: (graveyard: string) => Promise<void
 const sidecarEnv = { KUBEXIT_DEATH_DEPS: 'forwarder' };
 const mainEnv = { KUBEXIT_BIRTH_DEPS: 'queue' };
 
-await scenario('1. The forwarder succeeds: the queue sidecar is stopped and the Job succeeds', async (graveyard) => {
-  const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
-  const main = container(graveyard, 'forwarder', mainEnv, forwarder(0), 1);
-  await report([queue, main], 'Succeeded');
-  console.log(`The queue's tombstone (${graveyard}/queue):\n${readFileSync(join(graveyard, 'queue'), 'utf8')}`);
-});
+await scenario(
+  '1. The forwarder succeeds: the queue sidecar is stopped and the Job succeeds',
+  async (graveyard) => {
+    const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
+    const main = container(graveyard, 'forwarder', mainEnv, forwarder(0), 1);
+    await report([queue, main], 'Succeeded');
+    console.log(
+      `The queue's tombstone (${graveyard}/queue):\n${readFileSync(join(graveyard, 'queue'), 'utf8')}`,
+    );
+  },
+);
 
-await scenario('2. The forwarder fails: the Job fails with its exit code, the sidecar still stops cleanly', async (graveyard) => {
-  const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
-  const main = container(graveyard, 'forwarder', mainEnv, forwarder(3), 1);
-  await report([queue, main], 'Failed');
-});
+await scenario(
+  '2. The forwarder fails: the Job fails with its exit code, the sidecar still stops cleanly',
+  async (graveyard) => {
+    const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
+    const main = container(graveyard, 'forwarder', mainEnv, forwarder(3), 1);
+    await report([queue, main], 'Failed');
+  },
+);
 
-await scenario('3. The race kubexit lost: the forwarder ends before the sidecar starts; the sidecar does not hang', async (graveyard) => {
-  const main = container(graveyard, 'forwarder', {}, forwarder(0), 1);
-  await main.exited;
-  const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
-  await report([queue, main], 'Succeeded');
-});
+await scenario(
+  '3. The race kubexit lost: the forwarder ends before the sidecar starts; the sidecar does not hang',
+  async (graveyard) => {
+    const main = container(graveyard, 'forwarder', {}, forwarder(0), 1);
+    await main.exited;
+    const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
+    await report([queue, main], 'Succeeded');
+  },
+);

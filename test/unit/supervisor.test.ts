@@ -333,3 +333,31 @@ t.test(
     t.match(await running, { exitCode: 1, message: /queue \(died, exit 1\)/ });
   },
 );
+
+t.test('an unexpected failure exits 125 and still leaves a tombstone', async (t) => {
+  const pod = setup(configOf({}));
+  pod.launcher.launch = async () => {
+    throw new Error('spawn machinery broke');
+  };
+  const outcome = await pod.start();
+  t.match(outcome, { exitCode: 125, reason: 'internal-error', message: /spawn machinery broke/ });
+  t.match(pod.graveyard.last(), { exitCode: 125, reason: 'internal-error' });
+});
+
+t.test(
+  'a tombstone that cannot be written is logged, and the exit code stays the truth',
+  async (t) => {
+    const pod = setup(configOf({}));
+    pod.graveyard.write = async () => {
+      throw new Error('EROFS: read-only file system');
+    };
+    const running = pod.start();
+    await settle();
+    pod.child.exit({ exitCode: 4 });
+    t.match(await running, { exitCode: 4 });
+    t.match(
+      pod.logger.messages('error').join('\n'),
+      /could not record birth.*EROFS[\s\S]*could not write the tombstone: EROFS/,
+    );
+  },
+);
