@@ -17,7 +17,13 @@ import { type Outcome, Supervisor } from './core/supervisor.ts';
  * The composition root: parse, wire the real adapters, supervise, and return the exit code.
  * Every failure is turned into an exit code here, and only the caller of this function exits.
  */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  signals: ProcessSignals = new ProcessSignals(),
+): Promise<number> {
+  // A log reader that went away (EPIPE) must not crash the supervisor and orphan its child.
+  process.stderr.on('error', () => {});
   try {
     const line = parseCommandLine(argv, env, packageJson.version);
     if (line.kind === 'exit') {
@@ -25,7 +31,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       return line.code;
     }
     const config = parseConfig(line.raw);
-    return await supervise(config, env);
+    return await supervise(config, env, signals);
   } catch (error) {
     if (error instanceof ConfigError) return reportConfigError(error);
     process.stderr.write(
@@ -35,7 +41,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 }
 
-async function supervise(config: Config, env: NodeJS.ProcessEnv): Promise<number> {
+async function supervise(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  signals: ProcessSignals,
+): Promise<number> {
   const clock = new SystemClock();
   const logger = new StreamLogger({
     name: config.name,

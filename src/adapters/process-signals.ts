@@ -1,27 +1,43 @@
 import type { SignalSource } from '../core/ports.ts';
 import { FORWARDED_SIGNALS, type SignalName } from '../core/signals.ts';
 
-/** The supervisor's own signals. Listening also stops Node's default action (exiting). */
+/**
+ * The supervisor's own signals. Listeners are installed as soon as this is constructed — the
+ * entry point does so before loading anything else — and signals that arrive before anyone
+ * subscribes are kept and replayed in order. Without that, a SIGTERM during the few hundred
+ * milliseconds Node needs to load would kill kubexit with Node's default action, leaving no
+ * tombstone. Listening also replaces that default action for good.
+ */
 export class ProcessSignals implements SignalSource {
   readonly #target: NodeJS.EventEmitter;
-  readonly #signals: readonly SignalName[];
+  readonly #pending: SignalName[] = [];
+  #handler: ((signal: SignalName) => void) | undefined;
+  readonly #listeners: Array<readonly [SignalName, () => void]>;
 
   constructor(
     target: NodeJS.EventEmitter = process,
     signals: readonly SignalName[] = FORWARDED_SIGNALS,
   ) {
     this.#target = target;
-    this.#signals = signals;
+    this.#listeners = signals.map((signal) => [signal, () => this.#receive(signal)] as const);
+    for (const [signal, listener] of this.#listeners) target.on(signal, listener);
   }
 
   subscribe(handler: (signal: SignalName) => void): () => void {
-    const listeners = this.#signals.map((signal) => {
-      const listener = () => handler(signal);
-      this.#target.on(signal, listener);
-      return [signal, listener] as const;
-    });
+    this.#handler = handler;
+    for (const signal of this.#pending.splice(0)) handler(signal);
     return () => {
-      for (const [signal, listener] of listeners) this.#target.off(signal, listener);
+      this.#handler = undefined;
     };
+  }
+
+  /** Removes the listeners (tests; the process itself keeps them until it exits). */
+  dispose(): void {
+    for (const [signal, listener] of this.#listeners) this.#target.off(signal, listener);
+  }
+
+  #receive(signal: SignalName): void {
+    if (this.#handler === undefined) this.#pending.push(signal);
+    else this.#handler(signal);
   }
 }

@@ -91,25 +91,31 @@ t.test('other watcher errors are logged, not fatal', async (t) => {
   t.equal(watcher.polling, false);
 });
 
-t.test('process signals are delivered once each, and unsubscribing stops listening', async (t) => {
-  const emitter = new EventEmitter();
-  const received: string[] = [];
-  const unsubscribe = new ProcessSignals(emitter, ['SIGUSR2', 'SIGHUP']).subscribe((s) =>
-    received.push(s),
-  );
-  emitter.emit('SIGUSR2');
-  emitter.emit('SIGHUP');
-  emitter.emit('SIGUSR2');
-  unsubscribe();
-  emitter.emit('SIGHUP');
-  t.same(received, ['SIGUSR2', 'SIGHUP', 'SIGUSR2']);
-  t.equal(emitter.listenerCount('SIGHUP'), 0);
-});
+t.test(
+  'process signals are delivered once each, in order, including those before subscribing',
+  async (t) => {
+    const emitter = new EventEmitter();
+    const received: string[] = [];
+    const signals = new ProcessSignals(emitter, ['SIGUSR2', 'SIGHUP']);
+    emitter.emit('SIGHUP');
+    emitter.emit('SIGUSR2');
+    const unsubscribe = signals.subscribe((s) => received.push(s));
+    t.same(received, ['SIGHUP', 'SIGUSR2'], 'early signals are replayed');
+    emitter.emit('SIGUSR2');
+    emitter.emit('SIGUSR2');
+    unsubscribe();
+    signals.dispose();
+    emitter.emit('SIGHUP');
+    t.same(received, ['SIGHUP', 'SIGUSR2', 'SIGUSR2', 'SIGUSR2']);
+    t.equal(emitter.listenerCount('SIGHUP'), 0);
+  },
+);
 
 t.test('a real signal sent to this process reaches the subscriber', async (t) => {
   const received: string[] = [];
-  const unsubscribe = new ProcessSignals(process, ['SIGUSR2']).subscribe((s) => received.push(s));
-  t.teardown(unsubscribe);
+  const signals = new ProcessSignals(process, ['SIGUSR2']);
+  signals.subscribe((s) => received.push(s));
+  t.teardown(() => signals.dispose());
   process.kill(process.pid, 'SIGUSR2');
   await waitFor(() => received.length === 1, 'the signal');
   t.same(received, ['SIGUSR2']);

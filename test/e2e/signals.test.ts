@@ -98,6 +98,33 @@ t.test(
   },
 );
 
+/** Whether a process has a handler for a signal, from the SigCgt mask in /proc. */
+function catches(pid: number, signal: number): boolean {
+  const mask =
+    /SigCgt:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
+  return (BigInt(`0x${mask}`) & (1n << BigInt(signal - 1))) !== 0n;
+}
+
+t.test(
+  'SIGTERM while kubexit is still loading is kept: exit 143 with a tombstone, child never started',
+  async (t) => {
+    const dir = t.testdir();
+    const marker = join(dir, 'started');
+    const main = startContainer(dir, 'main', ['touch', marker]);
+    const pid = main.process.pid as number;
+    // Node itself catches SIGTERM during bootstrap; SIGHUP is caught only by kubexit's handlers.
+    await waitFor(() => catches(pid, 1), "kubexit's signal handlers", { intervalMs: 1 });
+    main.kill('SIGTERM');
+    const ended = await main.finished;
+    t.equal(ended.code, 143);
+    t.match(
+      tombstoneText(dir, 'main'),
+      /ExitCode: 143\nSignal: "SIGTERM"\nReason: "signal-before-start"/,
+    );
+    t.equal(lines(marker).join(''), '', 'the child never ran');
+  },
+);
+
 const pidNamespaces =
   spawnSync('unshare', ['--pid', '--fork', '--kill-child', 'true']).status === 0;
 
