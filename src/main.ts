@@ -64,7 +64,7 @@ async function supervise(
     graveyard,
     watcher,
     launcher: new ExecaLauncher(),
-    signals: new ProcessSignals(),
+    signals,
     clock,
     logger,
   };

@@ -106,7 +106,7 @@ function catches(pid: number, signal: number): boolean {
 }
 
 t.test(
-  'SIGTERM while kubexit is still loading is kept: exit 143 with a tombstone, child never started',
+  'SIGTERM as soon as kubexit handles signals, before the child starts: exit 143 with a tombstone',
   async (t) => {
     const dir = t.testdir();
     const marker = join(dir, 'started');
