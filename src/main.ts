@@ -68,9 +68,24 @@ async function supervise(
     clock,
     logger,
   };
+  keepSupervisingOnStrayErrors(logger);
   const outcome = await new Supervisor(config, ports).run();
   logOutcome(outcome, logger);
   return outcome.exitCode;
+}
+
+/**
+ * Once the supervisor runs, an error thrown from some library callback must not crash kubexit:
+ * that would leave no tombstone, and a sidecar waiting for this container's death would keep the
+ * Job running forever. Log it and keep supervising; the child's exit still ends kubexit normally.
+ */
+function keepSupervisingOnStrayErrors(logger: Logger): void {
+  const report = (error: unknown) => {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    logger.error(`unexpected error (kubexit keeps supervising; please report it): ${detail}`);
+  };
+  process.on('uncaughtException', report);
+  process.on('unhandledRejection', report);
 }
 
 function logOutcome(outcome: Outcome, logger: Logger): void {

@@ -165,3 +165,23 @@ t.test('a normal lifecycle logs a handful of lines at the default level', async 
   t.ok(lines.length <= 4, `${lines.length} lines:\n${ended.stderr}`);
   t.ok(lines.every((line) => line.startsWith('kubexit[side]: ')));
 });
+
+t.test(
+  'a stray error thrown inside kubexit while the child runs is logged, and the truth still told',
+  async (t) => {
+    const graveyard = t.testdir();
+    // Injected before kubexit loads: a timer that throws while the child is running.
+    // (NODE_OPTIONS splits on spaces, so the module has none.)
+    const inject = `data:text/javascript,setTimeout(()=>{throw(Error('stray-boom'))},600)`;
+    const main = startContainer(graveyard, 'main', ['sh', '-c', 'sleep 1.5; exit 6'], {
+      NODE_OPTIONS: `--import=${inject}`,
+    });
+    const ended = await main.finished;
+    t.match(
+      ended.stderr,
+      /unexpected error \(kubexit keeps supervising; please report it\): Error: stray-boom/,
+    );
+    t.equal(ended.code, 6);
+    t.match(tombstoneText(graveyard, 'main'), /ExitCode: 6/);
+  },
+);
