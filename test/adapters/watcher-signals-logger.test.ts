@@ -2,12 +2,32 @@ import { EventEmitter } from 'node:events';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ChokidarWatcher } from '../../src/adapters/chokidar-watcher.ts';
 import { ProcessSignals } from '../../src/adapters/process-signals.ts';
 import { StreamLogger } from '../../src/adapters/stream-logger.ts';
 import { MemoryLogger } from '../helpers/fakes.ts';
 import { waitFor } from '../helpers/wait.ts';
+
+/** An auto-mode watcher whose first chokidar watcher reports `error` right after it starts. */
+function watcherFailingFirst(t: Test, error: Error) {
+  let calls = 0;
+  const factory = ((path: string, options: object) => {
+    const real: FSWatcher = watch(path, options);
+    if (++calls === 1) setImmediate(() => real.emit('error', error));
+    return real;
+  }) as typeof watch;
+  const dir = t.testdir();
+  const logger = new MemoryLogger();
+  const watcher = new ChokidarWatcher(dir, {
+    mode: 'auto',
+    pollIntervalMs: 50,
+    logger,
+    watchFactory: factory,
+  });
+  t.teardown(() => watcher.close());
+  return { dir, logger, watcher };
+}
 
 for (const mode of ['auto', 'poll'] as const) {
   t.test(`${mode} mode reports tombstones renamed into place, not temporary files`, async (t) => {
@@ -38,28 +58,10 @@ for (const mode of ['auto', 'poll'] as const) {
 t.test(
   'falls back to polling when inotify is exhausted, and asks for a full re-read',
   async (t) => {
-    const dir = t.testdir();
-    const logger = new MemoryLogger();
-    let calls = 0;
     // The first watcher fails the way chokidar reports an exhausted inotify.
-    const factory = ((path: string, options: object) => {
-      calls++;
-      const real: FSWatcher = watch(path, options);
-      if (calls === 1) {
-        setImmediate(() =>
-          real.emit('error', Object.assign(new Error('watch ENOSPC'), { code: 'ENOSPC' })),
-        );
-      }
-      return real;
-    }) as typeof watch;
+    const error = Object.assign(new Error('watch ENOSPC'), { code: 'ENOSPC' });
+    const { dir, logger, watcher } = watcherFailingFirst(t, error);
     const seen: Array<string | undefined> = [];
-    const watcher = new ChokidarWatcher(dir, {
-      mode: 'auto',
-      pollIntervalMs: 50,
-      logger,
-      watchFactory: factory,
-    });
-    t.teardown(() => watcher.close());
     await watcher.start((name) => seen.push(name));
     await waitFor(() => watcher.polling && seen.includes(undefined), 'the switch to polling');
     t.match(logger.messages('warn'), [
@@ -71,20 +73,7 @@ t.test(
 );
 
 t.test('other watcher errors are logged, not fatal', async (t) => {
-  const dir = t.testdir();
-  const logger = new MemoryLogger();
-  const factory = ((path: string, options: object) => {
-    const real: FSWatcher = watch(path, options);
-    setImmediate(() => real.emit('error', new Error('something odd')));
-    return real;
-  }) as typeof watch;
-  const watcher = new ChokidarWatcher(dir, {
-    mode: 'auto',
-    pollIntervalMs: 50,
-    logger,
-    watchFactory: factory,
-  });
-  t.teardown(() => watcher.close());
+  const { logger, watcher } = watcherFailingFirst(t, new Error('something odd'));
   await watcher.start(() => {});
   await waitFor(() => logger.messages('warn').length > 0, 'the warning');
   t.match(logger.messages('warn'), [/graveyard watcher error: something odd/]);
