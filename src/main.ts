@@ -2,6 +2,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { ChokidarWatcher } from './adapters/chokidar-watcher.ts';
 import { ExecaLauncher } from './adapters/execa-launcher.ts';
 import { FsGraveyard } from './adapters/fs-graveyard.ts';
+import { FetchPoster, SystemProber } from './adapters/prober.ts';
 import { ProcessSignals } from './adapters/process-signals.ts';
 import { StreamLogger } from './adapters/stream-logger.ts';
 import { SystemClock } from './adapters/system-clock.ts';
@@ -10,7 +11,7 @@ import { type Config, parseConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
 import { EXIT_CODES } from './core/exit-codes.ts';
 import { isSafeName } from './core/names.ts';
-import type { Logger } from './core/ports.ts';
+import type { Logger, PodReadiness } from './core/ports.ts';
 import { type Outcome, Supervisor } from './core/supervisor.ts';
 
 /**
@@ -53,7 +54,6 @@ async function supervise(
     format: config.logFormat,
     now: () => clock.now(),
   });
-  noteApiMode(env, logger);
   const graveyard = new FsGraveyard(config.graveyard);
   const watcher = new ChokidarWatcher(config.graveyard, {
     mode: config.watch,
@@ -67,6 +67,9 @@ async function supervise(
     signals,
     clock,
     logger,
+    prober: new SystemProber(),
+    poster: new FetchPoster(),
+    podReadiness: await apiMode(config, env, logger),
   };
   keepSupervisingOnStrayErrors(logger);
   const outcome = await new Supervisor(config, ports).run();
@@ -97,13 +100,37 @@ function logOutcome(outcome: Outcome, logger: Logger): void {
   else logger.info(outcome.message, fields);
 }
 
-/** kubexit's manifests set these for its Kubernetes API readiness checks; say how we differ. */
-function noteApiMode(env: NodeJS.ProcessEnv, logger: Logger): void {
-  if (env.KUBEXIT_POD_NAME || env.KUBEXIT_NAMESPACE) {
-    logger.debug(
-      'KUBEXIT_POD_NAME/KUBEXIT_NAMESPACE are set: birth dependencies are read from tombstones, not the Kubernetes API',
+/**
+ * kubexit's Kubernetes API mode: with the pod's name and namespace (downward API) and credentials,
+ * a birth dependency is also ready when the pod status says so. The client library is loaded only
+ * here, so containers that don't use it don't pay for it at startup.
+ */
+async function apiMode(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<PodReadiness | undefined> {
+  const { podName, namespace, birthDeps } = config;
+  if (podName === undefined && namespace === undefined) return undefined;
+  if (podName === undefined || namespace === undefined) {
+    logger.warn(
+      'Kubernetes API mode needs both KUBEXIT_POD_NAME and KUBEXIT_NAMESPACE; using tombstones only',
     );
+    return undefined;
   }
+  if (birthDeps.length === 0) return undefined;
+  const { KubernetesPodReadiness, loadKubeConfig } = await import(
+    './adapters/kubernetes-pod-readiness.ts'
+  );
+  const kubeConfig = loadKubeConfig(env);
+  if (kubeConfig === undefined) {
+    logger.info(
+      'no Kubernetes credentials (not in a cluster, no KUBECONFIG): birth dependencies are satisfied by tombstones only',
+    );
+    return undefined;
+  }
+  logger.debug(`Kubernetes API mode: following pod ${namespace}/${podName}`);
+  return new KubernetesPodReadiness({ podName, namespace, kubeConfig, logger });
 }
 
 /**

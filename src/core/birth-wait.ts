@@ -1,12 +1,17 @@
+import { type CheckSpec, describeCheck } from './checks.ts';
 import type { Config } from './config.ts';
 import type { DependencyView } from './dependency-view.ts';
 import { deadBirthDeps, deathTrigger, pendingBirthDeps } from './deps.ts';
 import { formatDuration } from './duration.ts';
 import { EXIT_CODES } from './exit-codes.ts';
-import type { Clock, Logger } from './ports.ts';
+import type { Clock, Logger, Prober } from './ports.ts';
+import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
 import { type SignalName, signalNumber } from './signals.ts';
 import type { Outcome } from './supervisor.ts';
 import type { Tombstone } from './tombstone.ts';
+
+/** How often a still-waiting container says what it waits for. */
+const PROGRESS_EVERY_MS = 10_000;
 
 export interface BirthWaitHooks {
   /** Receives the function to call whenever something the wait depends on may have changed. */
@@ -15,23 +20,40 @@ export interface BirthWaitHooks {
   terminatedBy(): SignalName | undefined;
 }
 
+/** An endpoint birth dependency being polled. */
+interface EndpointState {
+  readonly check: CheckSpec;
+  passed: boolean;
+  detail: string;
+  poll?: ReadinessPoll;
+}
+
 /**
- * Waits until every birth dependency is alive. Gives up, without starting the child, when a
- * death dependency has died (before or during the wait: kubexit dropped those), when a
- * terminating signal arrives, or when the birth timeout expires.
+ * Waits until every birth dependency is ready: containers by their tombstone (or the Kubernetes
+ * API), endpoints by their check. Gives up, without starting the child, when a death dependency
+ * has died (before or during the wait: kubexit dropped those), when a terminating signal arrives,
+ * or when the birth timeout expires.
  */
 export class BirthWait {
   readonly #config: Config;
-  readonly #clock: Clock;
-  readonly #logger: Logger;
+  readonly #ports: { clock: Clock; logger: Logger; prober: Prober };
   readonly #view: DependencyView;
   readonly #warnedDead = new Set<string>();
+  readonly #endpoints: EndpointState[];
 
-  constructor(config: Config, ports: { clock: Clock; logger: Logger }, view: DependencyView) {
+  constructor(
+    config: Config,
+    ports: { clock: Clock; logger: Logger; prober: Prober },
+    view: DependencyView,
+  ) {
     this.#config = config;
-    this.#clock = ports.clock;
-    this.#logger = ports.logger;
+    this.#ports = ports;
     this.#view = view;
+    this.#endpoints = config.birthChecks.map((check) => ({
+      check,
+      passed: false,
+      detail: 'not checked yet',
+    }));
   }
 
   /** Resolves undefined when the child may start, or with the outcome that replaces it. */
@@ -39,11 +61,14 @@ export class BirthWait {
     let timedOut = false;
     let wake: () => void = () => {};
     hooks.onWake(() => wake());
-    const { birthTimeoutMs, birthDeps } = this.#config;
-    const cancelTimer = this.#clock.setTimer(birthTimeoutMs, () => {
-      timedOut = true;
-      wake();
-    });
+    const cancels = [
+      this.#ports.clock.setTimer(this.#config.birthTimeoutMs, () => {
+        timedOut = true;
+        wake();
+      }),
+      this.#repeatProgress(),
+    ];
+    this.#startEndpointPolls(() => wake());
     try {
       let announced = false;
       for (;;) {
@@ -52,57 +77,109 @@ export class BirthWait {
         });
         const verdict = this.#verdict(hooks.terminatedBy(), timedOut);
         if (verdict !== 'wait') return verdict;
-        if (!announced) {
-          const pending = pendingBirthDeps(birthDeps, this.#view.snapshot);
-          this.#logger.info(
-            `waiting for birth dependencies: ${pending.join(', ')} (timeout ${formatDuration(birthTimeoutMs)})`,
-          );
-          announced = true;
-        }
+        if (!announced) this.#announce();
+        announced = true;
         await changed;
       }
     } finally {
-      cancelTimer();
+      for (const cancel of cancels) cancel();
+      for (const endpoint of this.#endpoints) endpoint.poll?.cancel();
     }
   }
 
-  #verdict(signal: SignalName | undefined, timedOut: boolean): Outcome | undefined | 'wait' {
-    const { birthDeps, deathDeps, deathDepsPolicy, birthTimeoutMs } = this.#config;
+  #startEndpointPolls(wake: () => void): void {
+    const { readyIntervalMs: intervalMs, readyTimeoutMs: timeoutMs } = this.#config;
+    for (const endpoint of this.#endpoints) {
+      const onResult = (result: { detail: string }) => {
+        endpoint.detail = result.detail;
+      };
+      endpoint.poll = pollUntilReady(endpoint.check, this.#ports, {
+        intervalMs,
+        timeoutMs,
+        onResult,
+      });
+      void endpoint.poll.ready.then(() => {
+        endpoint.passed = true;
+        this.#ports.logger.info(
+          `birth dependency ${describeCheck(endpoint.check)} is ready (${endpoint.detail})`,
+        );
+        wake();
+      });
+    }
+  }
+
+  #pending(): string[] {
+    const names = pendingBirthDeps(
+      this.#config.birthDeps,
+      this.#view.snapshot,
+      this.#view.apiReady,
+    );
+    const endpoints = this.#endpoints.filter((e) => !e.passed).map((e) => describeCheck(e.check));
+    return [...names, ...endpoints];
+  }
+
+  #announce(): void {
+    const timeout = formatDuration(this.#config.birthTimeoutMs);
+    this.#ports.logger.info(
+      `waiting for birth dependencies: ${this.#pending().join(', ')} (timeout ${timeout})`,
+    );
+  }
+
+  #repeatProgress(): () => void {
+    let cancel = () => {};
+    const tick = () => {
+      this.#ports.logger.info(`still waiting for: ${this.#describePending()}`);
+      cancel = this.#ports.clock.setTimer(PROGRESS_EVERY_MS, tick);
+    };
+    cancel = this.#ports.clock.setTimer(PROGRESS_EVERY_MS, tick);
+    return () => cancel();
+  }
+
+  /** Each dependency still missing, with why: `queue (no tombstone)`, `tcp://db:5432 (ECONNREFUSED)`. */
+  #describePending(): string {
     const snapshot = this.#view.snapshot;
+    const names = pendingBirthDeps(this.#config.birthDeps, snapshot, this.#view.apiReady);
+    const containers = names.map((name) => `${name} (${stateOf(snapshot.get(name))})`);
+    const endpoints = this.#endpoints
+      .filter((e) => !e.passed)
+      .map((e) => `${describeCheck(e.check)} (${e.detail})`);
+    return [...containers, ...endpoints].join(', ');
+  }
+
+  #verdict(signal: SignalName | undefined, timedOut: boolean): Outcome | undefined | 'wait' {
+    const { deathDeps, deathDepsPolicy, birthTimeoutMs } = this.#config;
     if (signal !== undefined) return signalBeforeStart(signal);
-    const dead = deathTrigger(deathDeps, deathDepsPolicy, snapshot);
-    if (dead !== undefined) return this.#deathBeforeStart(dead);
-    const pending = pendingBirthDeps(birthDeps, snapshot);
-    if (pending.length === 0) {
-      if (birthDeps.length > 0)
-        this.#logger.info(`birth dependencies ready: ${birthDeps.join(', ')}`);
+    const dead = deathTrigger(deathDeps, deathDepsPolicy, this.#view.snapshot);
+    if (dead !== undefined) return deathBeforeStart(dead);
+    if (this.#pending().length === 0) {
+      if (this.#config.birthDeps.length + this.#endpoints.length > 0)
+        this.#ports.logger.info('birth dependencies ready');
       return undefined;
     }
     if (timedOut) {
-      const detail = pending.map((name) => `${name} (${stateOf(snapshot.get(name))})`).join(', ');
-      const message = `birth dependencies not ready after ${formatDuration(birthTimeoutMs)}: ${detail}; not starting the command`;
+      const message = `birth dependencies not ready after ${formatDuration(birthTimeoutMs)}: ${this.#describePending()}; not starting the command`;
       return { exitCode: EXIT_CODES.birthTimeout, reason: 'birth-timeout', message };
     }
     this.#warnDeadBirthDeps();
     return 'wait';
   }
 
-  #deathBeforeStart(dead: string[]): Outcome {
-    // The child never ran, so there is no code of its own to keep: this container did not fail.
-    const names = dead.map((name) => `"${name}"`).join(', ');
-    const message = `death dependency ${names} already died: not starting the command (exit 0)`;
-    return { exitCode: 0, reason: 'death-deps-before-start', message };
-  }
-
   #warnDeadBirthDeps(): void {
     for (const name of deadBirthDeps(this.#config.birthDeps, this.#view.snapshot)) {
       if (this.#warnedDead.has(name)) continue;
       this.#warnedDead.add(name);
-      this.#logger.warn(
+      this.#ports.logger.warn(
         `birth dependency "${name}" has died; waiting for it to restart until the birth timeout`,
       );
     }
   }
+}
+
+function deathBeforeStart(dead: string[]): Outcome {
+  // The child never ran, so there is no code of its own to keep: this container did not fail.
+  const names = dead.map((name) => `"${name}"`).join(', ');
+  const message = `death dependency ${names} already died: not starting the command (exit 0)`;
+  return { exitCode: 0, reason: 'death-deps-before-start', message };
 }
 
 function signalBeforeStart(signal: SignalName): Outcome {
@@ -119,5 +196,6 @@ function stateOf(tombstone: Tombstone | undefined): string {
   if (tombstone === undefined) return 'no tombstone';
   if (tombstone.died !== undefined)
     return `died${tombstone.exitCode === undefined ? '' : `, exit ${tombstone.exitCode}`}`;
-  return 'not born';
+  if (tombstone.born === undefined) return 'not born';
+  return 'born, not ready';
 }

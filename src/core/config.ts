@@ -1,3 +1,4 @@
+import { type CheckSpec, isCheckEntry, parseCheck } from './checks.ts';
 import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { nameProblem } from './names.ts';
@@ -13,7 +14,10 @@ export type WatchMode = 'auto' | 'poll';
 export interface Config {
   readonly name: string;
   readonly graveyard: string;
+  /** Containers that must be ready before the command starts. */
   readonly birthDeps: readonly string[];
+  /** Endpoint checks that must pass before the command starts. */
+  readonly birthChecks: readonly CheckSpec[];
   readonly deathDeps: readonly string[];
   readonly birthTimeoutMs: number;
   readonly gracePeriodMs: number;
@@ -24,6 +28,16 @@ export interface Config {
   readonly logFormat: LogFormat;
   readonly watch: WatchMode;
   readonly pollIntervalMs: number;
+  /** This container's own readiness check; undefined: born means ready. */
+  readonly readyCheck: CheckSpec | undefined;
+  readonly readyIntervalMs: number;
+  readonly readyTimeoutMs: number;
+  readonly shutdownUrls: readonly string[];
+  readonly shutdownOnSuccessOnly: boolean;
+  readonly shutdownTimeoutMs: number;
+  /** With namespace: the pod whose status tells the readiness of birth dependencies. */
+  readonly podName: string | undefined;
+  readonly namespace: string | undefined;
   readonly command: string;
   readonly args: readonly string[];
 }
@@ -47,7 +61,7 @@ export function parseConfig(raw: RawOptions): Config {
   const get = (key: OptionKey): RawValue => givenOrDefault(raw, key);
   const name = parseName(raw, problems);
   const graveyard = parseGraveyard(get('graveyard'), problems);
-  const birthDeps = parseList(get('birthDeps'), problems);
+  const { names: birthDeps, checks: birthChecks } = parseBirthDeps(get('birthDeps'), problems);
   const deathDeps = parseList(get('deathDeps'), problems);
   checkSelfDependency(name, birthDeps, get('birthDeps'), problems);
   checkSelfDependency(name, deathDeps, get('deathDeps'), problems);
@@ -55,6 +69,7 @@ export function parseConfig(raw: RawOptions): Config {
     name: name ?? '',
     graveyard: graveyard ?? '',
     birthDeps,
+    birthChecks,
     deathDeps,
     birthTimeoutMs: parseDurationOption(get('birthTimeout'), problems, { allowZero: false }),
     gracePeriodMs: parseDurationOption(get('gracePeriod'), problems, { allowZero: true }),
@@ -65,6 +80,14 @@ export function parseConfig(raw: RawOptions): Config {
     logFormat: parseChoice(get('logFormat'), ['text', 'json'] as const, problems),
     watch: parseChoice(get('watch'), ['auto', 'poll'] as const, problems),
     pollIntervalMs: parseDurationOption(get('pollInterval'), problems, { allowZero: false }),
+    readyCheck: parseOptionalCheck(get('readyCheck'), problems),
+    readyIntervalMs: parseDurationOption(get('readyInterval'), problems, { allowZero: false }),
+    readyTimeoutMs: parseDurationOption(get('readyTimeout'), problems, { allowZero: false }),
+    shutdownUrls: parseShutdownUrls(get('shutdownUrls'), problems),
+    shutdownOnSuccessOnly: parseBool(get('shutdownOnSuccessOnly'), problems),
+    shutdownTimeoutMs: parseDurationOption(get('shutdownTimeout'), problems, { allowZero: false }),
+    podName: optionalText(get('podName')),
+    namespace: optionalText(get('namespace')),
     ...parseCommand(raw.command, problems),
   };
   if (problems.list.length > 0) throw new ConfigError(problems.list, { name, graveyard });
@@ -99,16 +122,45 @@ function parseGraveyard(raw: RawValue, problems: Problems): string | undefined {
   return undefined;
 }
 
-/** Comma-separated names, trimmed; empty entries and unsafe names are errors. */
-function parseList(raw: RawValue, problems: Problems): string[] {
+/** Comma-separated entries, trimmed; empty entries are reported and dropped. */
+function splitList(raw: RawValue, problems: Problems): string[] {
   if (raw.value.trim() === '') return [];
   const entries = raw.value.split(',').map((entry) => entry.trim());
-  const names: string[] = [];
   for (const [index, entry] of entries.entries()) {
-    if (entry === '') {
+    if (entry === '')
       problems.add(raw, `has an empty entry at position ${index + 1}: remove the extra comma`);
-      continue;
-    }
+  }
+  return entries.filter((entry) => entry !== '');
+}
+
+/** Birth dependencies: container names and endpoint checks, in one list. */
+function parseBirthDeps(
+  raw: RawValue,
+  problems: Problems,
+): { names: string[]; checks: CheckSpec[] } {
+  const entries = splitList(raw, problems);
+  const checks: CheckSpec[] = [];
+  for (const entry of entries.filter(isCheckEntry)) {
+    const parsed = parseCheck(entry);
+    if (parsed.ok) checks.push(parsed.check);
+    else problems.add(raw, `lists "${entry}", which ${parsed.problem}`);
+  }
+  const names = validNames(
+    entries.filter((entry) => !isCheckEntry(entry)),
+    raw,
+    problems,
+  );
+  return { names, checks };
+}
+
+/** Comma-separated container names, trimmed; empty entries and unsafe names are errors. */
+function parseList(raw: RawValue, problems: Problems): string[] {
+  return validNames(splitList(raw, problems), raw, problems);
+}
+
+function validNames(entries: readonly string[], raw: RawValue, problems: Problems): string[] {
+  const names: string[] = [];
+  for (const entry of entries) {
     const problem = nameProblem(entry);
     if (problem !== undefined) problems.add(raw, `lists "${entry}", which ${problem}`);
     else if (!names.includes(entry)) names.push(entry);
@@ -142,6 +194,42 @@ function parseDurationOption(
     problems.add(raw, `must be greater than zero: give ${accepted}`);
   else if (ms > 2_147_483_647) problems.add(raw, 'is too long: at most 596h (24.8 days)');
   return ms ?? 0;
+}
+
+function parseOptionalCheck(raw: RawValue, problems: Problems): CheckSpec | undefined {
+  if (raw.value.trim() === '') return undefined;
+  const parsed = parseCheck(raw.value);
+  if (parsed.ok) return parsed.check;
+  problems.add(raw, parsed.problem);
+  return undefined;
+}
+
+/** Shutdown endpoints of sidecars kubexit can't wrap, by the name users know them by. */
+export const SHUTDOWN_PRESETS: Readonly<Record<string, string>> = {
+  istio: 'http://127.0.0.1:15020/quitquitquit',
+  linkerd: 'http://localhost:4191/shutdown',
+  cloudsql: 'http://localhost:9091/quitquitquit',
+  dapr: 'http://localhost:3500/v1.0/shutdown',
+};
+
+function parseShutdownUrls(raw: RawValue, problems: Problems): string[] {
+  const urls: string[] = [];
+  for (const entry of splitList(raw, problems)) {
+    const url = SHUTDOWN_PRESETS[entry.toLowerCase()] ?? entry;
+    const parsed = parseCheck(url);
+    if (parsed.ok && parsed.check.kind === 'http') urls.push(parsed.check.url);
+    else
+      problems.add(
+        raw,
+        `lists "${entry}", which is neither an http(s):// URL nor a preset (${Object.keys(SHUTDOWN_PRESETS).join(', ')})`,
+      );
+  }
+  return urls;
+}
+
+function optionalText(raw: RawValue): string | undefined {
+  const text = raw.value.trim();
+  return text === '' ? undefined : text;
 }
 
 function parseBool(raw: RawValue, problems: Problems): boolean {

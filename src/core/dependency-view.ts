@@ -13,6 +13,7 @@ export class DependencyView {
   readonly #logger: Logger;
   readonly #snapshot = new Map<string, Tombstone | undefined>();
   readonly #reported = new Map<string, string>();
+  #apiReady: ReadonlySet<string> = new Set();
   #queue: Promise<void> = Promise.resolve();
 
   constructor(names: readonly string[], graveyard: Graveyard, logger: Logger) {
@@ -23,6 +24,19 @@ export class DependencyView {
 
   get snapshot(): Snapshot {
     return this.#snapshot;
+  }
+
+  /** Containers the Kubernetes API reports ready (API mode), as last told. */
+  get apiReady(): ReadonlySet<string> {
+    return this.#apiReady;
+  }
+
+  setApiReady(ready: ReadonlySet<string>): void {
+    const newly = [...ready].filter(
+      (name) => this.#names.includes(name) && !this.#apiReady.has(name),
+    );
+    this.#apiReady = ready;
+    for (const name of newly) this.#logger.debug(`the Kubernetes API reports "${name}" ready`);
   }
 
   /** Whether a graveyard entry is one of ours (other containers' tombstones are not read). */

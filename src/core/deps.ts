@@ -13,9 +13,24 @@ export function isDead(tombstone: Tombstone | undefined): boolean {
   return tombstone?.died !== undefined;
 }
 
-/** Birth dependencies that are not alive yet, in declaration order. */
-export function pendingBirthDeps(birthDeps: readonly string[], snapshot: Snapshot): string[] {
-  return birthDeps.filter((name) => !isAlive(snapshot.get(name)));
+/**
+ * Alive and not waiting for its readiness check. A tombstone without readiness information (one
+ * written by kubexit, or by a container without a check) is ready as soon as it is born.
+ */
+export function isReady(tombstone: Tombstone | undefined): boolean {
+  return isAlive(tombstone) && tombstone?.readiness !== 'pending';
+}
+
+/**
+ * Birth dependencies that are not ready yet, in declaration order. `apiReady` holds the
+ * containers the Kubernetes API reports ready: whichever source says ready first wins.
+ */
+export function pendingBirthDeps(
+  birthDeps: readonly string[],
+  snapshot: Snapshot,
+  apiReady: ReadonlySet<string> = new Set(),
+): string[] {
+  return birthDeps.filter((name) => !isReady(snapshot.get(name)) && !apiReady.has(name));
 }
 
 /** Birth dependencies whose tombstone says they have died: they may never be ready again. */

@@ -29,7 +29,15 @@ export type OptionKey =
   | 'logLevel'
   | 'logFormat'
   | 'watch'
-  | 'pollInterval';
+  | 'pollInterval'
+  | 'readyCheck'
+  | 'readyInterval'
+  | 'readyTimeout'
+  | 'shutdownUrls'
+  | 'shutdownOnSuccessOnly'
+  | 'shutdownTimeout'
+  | 'podName'
+  | 'namespace';
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   {
@@ -53,7 +61,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'KUBEXIT_BIRTH_DEPS',
     valueName: 'names',
     default: '',
-    description: 'comma-separated containers that must be born before the command starts',
+    description:
+      'comma-separated containers that must be ready before the command starts, and endpoint checks (tcp://, http(s)://, file:///, exec:) that must pass',
   },
   {
     key: 'deathDeps',
@@ -134,6 +143,70 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueName: 'duration',
     default: '100ms',
     description: 'how often the graveyard is polled in polling mode',
+  },
+  {
+    key: 'readyCheck',
+    flag: 'ready-check',
+    env: 'KUBEXIT_READY_CHECK',
+    valueName: 'check',
+    description:
+      "this container's readiness check (tcp://, http(s)://, file:///, exec:); without one, born means ready",
+  },
+  {
+    key: 'readyInterval',
+    flag: 'ready-interval',
+    env: 'KUBEXIT_READY_INTERVAL',
+    valueName: 'duration',
+    default: '500ms',
+    description: 'time between attempts of readiness and endpoint checks',
+  },
+  {
+    key: 'readyTimeout',
+    flag: 'ready-timeout',
+    env: 'KUBEXIT_READY_TIMEOUT',
+    valueName: 'duration',
+    default: '2s',
+    description: 'how long one attempt of a readiness or endpoint check may take',
+  },
+  {
+    key: 'shutdownUrls',
+    flag: 'shutdown-urls',
+    env: 'KUBEXIT_SHUTDOWN_URLS',
+    valueName: 'urls',
+    default: '',
+    description:
+      'comma-separated URLs (or presets istio, linkerd, cloudsql, dapr) to POST to after the command ends',
+  },
+  {
+    key: 'shutdownOnSuccessOnly',
+    flag: 'shutdown-on-success-only',
+    env: 'KUBEXIT_SHUTDOWN_ON_SUCCESS_ONLY',
+    valueName: 'bool',
+    default: 'false',
+    description: 'call the shutdown URLs only when kubexit exits 0 (for restartPolicy OnFailure)',
+  },
+  {
+    key: 'shutdownTimeout',
+    flag: 'shutdown-timeout',
+    env: 'KUBEXIT_SHUTDOWN_TIMEOUT',
+    valueName: 'duration',
+    default: '10s',
+    description: 'the most time all shutdown calls together may delay the exit',
+  },
+  {
+    key: 'podName',
+    flag: 'pod-name',
+    env: 'KUBEXIT_POD_NAME',
+    valueName: 'name',
+    description:
+      'this pod (downward API); with --namespace, birth dependencies are also ready when the Kubernetes API says so',
+  },
+  {
+    key: 'namespace',
+    flag: 'namespace',
+    env: 'KUBEXIT_NAMESPACE',
+    valueName: 'namespace',
+    description: "this pod's namespace (downward API)",
   },
 ];
 

@@ -2,6 +2,7 @@
  * What the core needs from the outside world. Real implementations live in src/adapters; unit
  * tests pass one-screen fakes. Nothing here touches fs, child processes or the global process.
  */
+import type { CheckSpec } from './checks.ts';
 import type { ChildResult } from './exit-status.ts';
 import type { SignalName } from './signals.ts';
 import type { Tombstone } from './tombstone.ts';
@@ -76,4 +77,29 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+}
+
+/** The outcome of one attempt of a check or a call: passed or not, and a short reason for logs. */
+export interface ProbeResult {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Runs readiness checks. */
+export interface Prober {
+  /** One attempt, bounded by `timeoutMs`; never throws. */
+  probe(check: CheckSpec, timeoutMs: number): Promise<ProbeResult>;
+}
+
+/** Calls shutdown endpoints. */
+export interface HttpPoster {
+  /** One POST, bounded by `timeoutMs`; ok when it answers 2xx; never throws. */
+  post(url: string, timeoutMs: number): Promise<ProbeResult>;
+}
+
+/** The pod's container readiness as the Kubernetes API reports it (kubexit's API mode). */
+export interface PodReadiness {
+  /** Starts following the pod; `onChange` receives the names of the containers that are ready. */
+  start(onChange: (ready: ReadonlySet<string>) => void): void;
+  close(): void;
 }

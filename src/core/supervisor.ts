@@ -1,4 +1,5 @@
 import { BirthWait } from './birth-wait.ts';
+import { describeCheck } from './checks.ts';
 import type { Config } from './config.ts';
 import { DependencyView } from './dependency-view.ts';
 import { deathTrigger } from './deps.ts';
@@ -6,9 +7,23 @@ import { formatDuration } from './duration.ts';
 import { GraveyardError } from './errors.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { type ChildResult, exitCodeOf } from './exit-status.ts';
-import type { Child, Clock, Graveyard, Launcher, Logger, SignalSource, Watcher } from './ports.ts';
+import type {
+  Child,
+  Clock,
+  Graveyard,
+  HttpPoster,
+  Launcher,
+  Logger,
+  PodReadiness,
+  Prober,
+  SignalSource,
+  Watcher,
+} from './ports.ts';
+import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
+import { callShutdownUrls } from './shutdown-calls.ts';
 import { type SignalName, TERMINATING_SIGNALS } from './signals.ts';
 import type { StopReason, Tombstone } from './tombstone.ts';
+import { TombstoneWriter } from './tombstone-writer.ts';
 
 /** Everything the supervisor talks to; main wires the real ones, tests pass fakes. */
 export interface SupervisorPorts {
@@ -18,6 +33,10 @@ export interface SupervisorPorts {
   readonly signals: SignalSource;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly prober: Prober;
+  readonly poster: HttpPoster;
+  /** Present in Kubernetes API mode only. */
+  readonly podReadiness?: PodReadiness;
 }
 
 /** How the container's life ended. `exitCode` is both the process exit code and the tombstone's. */
@@ -38,7 +57,8 @@ export class Supervisor {
   readonly #config: Config;
   readonly #ports: SupervisorPorts;
   readonly #view: DependencyView;
-  #born: string | undefined;
+  readonly #tombstone: TombstoneWriter;
+  #readiness: ReadinessPoll | undefined;
   #child: Child | undefined;
   #childDone = false;
   #stoppedBy: string[] | undefined;
@@ -51,6 +71,7 @@ export class Supervisor {
     this.#ports = ports;
     const deps = [...new Set([...config.birthDeps, ...config.deathDeps])];
     this.#view = new DependencyView(deps, ports.graveyard, ports.logger);
+    this.#tombstone = new TombstoneWriter(config.name, ports.graveyard, ports.logger);
   }
 
   /** Runs to the end and returns the outcome; the caller exits with `outcome.exitCode`. */
@@ -64,9 +85,12 @@ export class Supervisor {
     } finally {
       unsubscribe();
       this.#cancelKill?.();
+      this.#readiness?.cancel();
+      this.#ports.podReadiness?.close();
       await this.#ports.watcher.close().catch(() => {});
     }
     await this.#record(outcome);
+    await this.#callShutdownUrls(outcome);
     return outcome;
   }
 
@@ -93,6 +117,11 @@ export class Supervisor {
       }
     });
     await this.#view.refresh();
+    // API mode: the pod's status can say a birth dependency is ready before its tombstone does.
+    this.#ports.podReadiness?.start((ready) => {
+      this.#view.setApiReady(ready);
+      this.#onDependencyChange();
+    });
   }
 
   #onDependencyChange(): void {
@@ -112,21 +141,39 @@ export class Supervisor {
     if (!launched.ok) return spawnFailure(command, launched.errorCode, launched.message);
     const child = launched.child;
     this.#child = child;
-    this.#born = this.#ports.clock.now();
+    const born = this.#ports.clock.now();
     this.#ports.logger.info(`started ${command} (pid ${child.pid})`, {
       pid: child.pid,
       command,
       args,
     });
     if (this.#terminatedBy !== undefined) child.signalGroup(this.#terminatedBy);
-    await this.#ports.graveyard.write(name, { born: this.#born }).catch((error: unknown) => {
-      this.#ports.logger.error(`could not record birth in the graveyard: ${describe(error)}`);
-    });
+    await this.#tombstone.recordBirth(born, this.#config.readyCheck !== undefined);
+    this.#watchOwnReadiness();
     this.#onDependencyChange();
     const result = await child.exited;
     this.#childDone = true;
     this.#cancelKill?.();
+    this.#readiness?.cancel();
     return this.#childOutcome(result);
+  }
+
+  /** Polls this container's readiness check until it first passes, then records it. */
+  #watchOwnReadiness(): void {
+    const check = this.#config.readyCheck;
+    if (check === undefined) return;
+    const { readyIntervalMs: intervalMs, readyTimeoutMs: timeoutMs } = this.#config;
+    let last = '';
+    const onResult = (result: { detail: string }) => {
+      if (result.detail !== last)
+        this.#ports.logger.debug(`readiness check ${describeCheck(check)}: ${result.detail}`);
+      last = result.detail;
+    };
+    this.#readiness = pollUntilReady(check, this.#ports, { intervalMs, timeoutMs, onResult });
+    void this.#readiness.ready.then(async () => {
+      this.#ports.logger.info(`ready: ${describeCheck(check)} passed (${last})`);
+      await this.#tombstone.ready(this.#ports.clock.now());
+    });
   }
 
   #stop(dead: string[]): void {
@@ -198,20 +245,27 @@ export class Supervisor {
   }
 
   async #record(outcome: Outcome): Promise<void> {
-    const tombstone: Tombstone = {
-      born: this.#born,
-      died: this.#ports.clock.now(),
-      exitCode: outcome.exitCode,
-      signal: outcome.signal,
-      reason: outcome.reason,
-    };
+    const { exitCode, signal, reason } = outcome;
     try {
-      await this.#ports.graveyard.write(this.#config.name, tombstone);
+      await this.#tombstone.died({ died: this.#ports.clock.now(), exitCode, signal, reason });
     } catch (error) {
       this.#ports.logger.error(
         `could not write the tombstone: ${describe(error)}; dependents will not see this death`,
       );
     }
+  }
+
+  /** Asks sidecars kubexit can't wrap to quit, once this container's life has ended. */
+  async #callShutdownUrls(outcome: Outcome): Promise<void> {
+    const { shutdownUrls, shutdownOnSuccessOnly, shutdownTimeoutMs } = this.#config;
+    if (shutdownUrls.length === 0) return;
+    if (shutdownOnSuccessOnly && outcome.exitCode !== 0) {
+      this.#ports.logger.info(
+        `not calling the shutdown URLs: exit ${outcome.exitCode} and --shutdown-on-success-only is set`,
+      );
+      return;
+    }
+    await callShutdownUrls(shutdownUrls, shutdownTimeoutMs, this.#ports);
   }
 }
 

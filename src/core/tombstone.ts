@@ -26,6 +26,10 @@ export type StopReason =
 export interface Tombstone {
   /** RFC 3339 time the child started. */
   readonly born?: string;
+  /** RFC 3339 time its readiness check first passed (the birth time when it has none). */
+  readonly ready?: string;
+  /** "pending" while a readiness check has not passed yet. */
+  readonly readiness?: string;
   /** RFC 3339 time the container's life ended. */
   readonly died?: string;
   /** The supervisor's exit code. */
@@ -44,6 +48,8 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+
 export function serializeTombstone(tombstone: Tombstone): string {
   const fields: Record<string, string | number> = {};
   if (tombstone.born !== undefined) fields.Born = tombstone.born;
+  if (tombstone.ready !== undefined) fields.Ready = tombstone.ready;
+  if (tombstone.readiness !== undefined) fields.Readiness = tombstone.readiness;
   if (tombstone.died !== undefined) fields.Died = tombstone.died;
   if (tombstone.exitCode !== undefined) fields.ExitCode = tombstone.exitCode;
   if (tombstone.signal !== undefined) fields.Signal = tombstone.signal;
@@ -81,6 +87,9 @@ function readFields(fields: Map<string, unknown>): ParsedTombstone {
   const born = fields.get('born');
   const died = fields.get('died');
   const exitCode = fields.get('exitcode');
+  const ready = fields.get('ready');
+  if (!isOptionalTime(ready))
+    return { ok: false, problem: `has a Ready that is not an RFC 3339 time: ${describe(ready)}` };
   if (!isOptionalTime(born))
     return { ok: false, problem: `has a Born that is not an RFC 3339 time: ${describe(born)}` };
   if (!isOptionalTime(died))
@@ -92,6 +101,8 @@ function readFields(fields: Map<string, unknown>): ParsedTombstone {
     ok: true,
     tombstone: {
       born: born ?? undefined,
+      ready: ready ?? undefined,
+      readiness: asShortString(fields.get('readiness')),
       died: died ?? undefined,
       exitCode: (exitCode as number | null | undefined) ?? undefined,
       signal: asShortString(fields.get('signal')),

@@ -1,13 +1,19 @@
 /* One-screen fakes of the core's ports: no timers, no processes, no files. */
+
+import type { CheckSpec } from '../../src/core/checks.ts';
 import type { ChildResult } from '../../src/core/exit-status.ts';
 import type {
   Child,
   Clock,
   Graveyard,
+  HttpPoster,
   Launcher,
   LaunchResult,
   LogFields,
   Logger,
+  PodReadiness,
+  ProbeResult,
+  Prober,
   ReadResult,
   SignalSource,
   Watcher,
@@ -142,4 +148,40 @@ export class MemoryLogger implements Logger {
 /** Lets pending promise callbacks run (the fakes resolve on the microtask queue). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Answers checks from a table the test changes; records every attempt. */
+export class FakeProber implements Prober {
+  readonly results = new Map<string, ProbeResult>();
+  readonly attempts: string[] = [];
+  async probe(check: CheckSpec): Promise<ProbeResult> {
+    this.attempts.push(check.text);
+    return this.results.get(check.text) ?? { ok: false, detail: 'ECONNREFUSED' };
+  }
+}
+
+export class FakePoster implements HttpPoster {
+  readonly calls: string[] = [];
+  answer: (url: string) => ProbeResult | Promise<ProbeResult> = () => ({
+    ok: true,
+    detail: 'HTTP 200',
+  });
+  async post(url: string): Promise<ProbeResult> {
+    this.calls.push(url);
+    return this.answer(url);
+  }
+}
+
+export class FakePodReadiness implements PodReadiness {
+  #onChange: ((ready: ReadonlySet<string>) => void) | undefined;
+  closed = false;
+  start(onChange: (ready: ReadonlySet<string>) => void): void {
+    this.#onChange = onChange;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  report(...names: string[]): void {
+    this.#onChange?.(new Set(names));
+  }
 }

@@ -131,3 +131,52 @@ t.test('the error keeps the valid name and graveyard for a tombstone', async (t)
     t.match(error, { exitCode: 2, containerName: 'main', graveyard: '/tmp/g' });
   }
 });
+
+t.test('birth dependencies mix container names and endpoint checks', async (t) => {
+  const config = parseConfig(
+    raw({ name: 'main', birthDeps: 'server, tcp://localhost:9000, file:///shared/users.txt' }),
+  );
+  t.same(config.birthDeps, ['server']);
+  t.match(config.birthChecks, [
+    { kind: 'tcp', port: 9000 },
+    { kind: 'file', path: '/shared/users.txt' },
+  ]);
+});
+
+t.test('a bad endpoint in the birth dependencies is a configuration error naming it', async (t) => {
+  t.match(problemsOf(raw({ name: 'm', birthDeps: 'a, tcp://nohost' })), [
+    /lists "tcp:\/\/nohost", which needs a host and a port/,
+  ]);
+  t.match(problemsOf(raw({ name: 'm', readyCheck: 'gopher://x' })), [/unsupported scheme/]);
+});
+
+t.test('shutdown URLs accept presets and URLs, nothing else', async (t) => {
+  const config = parseConfig(
+    raw({ name: 'm', shutdownUrls: 'istio, Linkerd, cloudsql, dapr, http://localhost:8080/quit' }),
+  );
+  t.same(config.shutdownUrls, [
+    'http://127.0.0.1:15020/quitquitquit',
+    'http://localhost:4191/shutdown',
+    'http://localhost:9091/quitquitquit',
+    'http://localhost:3500/v1.0/shutdown',
+    'http://localhost:8080/quit',
+  ]);
+  t.match(problemsOf(raw({ name: 'm', shutdownUrls: 'envoy' })), [
+    /"envoy", which is neither an http\(s\):\/\/ URL nor a preset \(istio, linkerd, cloudsql, dapr\)/,
+  ]);
+  t.match(problemsOf(raw({ name: 'm', shutdownUrls: 'tcp://x:1' })), [/neither an http/]);
+});
+
+t.test('readiness and shutdown defaults', async (t) => {
+  const config = parseConfig(raw({ name: 'm' }));
+  t.match(config, {
+    readyCheck: undefined,
+    readyIntervalMs: 500,
+    readyTimeoutMs: 2000,
+    shutdownUrls: [],
+    shutdownOnSuccessOnly: false,
+    shutdownTimeoutMs: 10_000,
+    podName: undefined,
+    namespace: undefined,
+  });
+});

@@ -7,6 +7,9 @@ import {
   FakeClock,
   FakeGraveyard,
   FakeLauncher,
+  FakePodReadiness,
+  FakePoster,
+  FakeProber,
   FakeSignals,
   FakeWatcher,
   MemoryLogger,
@@ -24,6 +27,9 @@ function setup(config: Config) {
     signals: new FakeSignals(),
     clock: new FakeClock(),
     logger: new MemoryLogger(),
+    prober: new FakeProber(),
+    poster: new FakePoster(),
+    podReadiness: new FakePodReadiness(),
   };
   const start = () => new Supervisor(config, ports).run();
   return { ...ports, child: ports.launcher.child, start };
@@ -357,7 +363,217 @@ t.test(
     t.match(await running, { exitCode: 4 });
     t.match(
       pod.logger.messages('error').join('\n'),
-      /could not record birth.*EROFS[\s\S]*could not write the tombstone: EROFS/,
+      /could not record the birth.*EROFS[\s\S]*could not write the tombstone: EROFS/,
     );
   },
 );
+
+t.test('without a readiness check, born means ready in the tombstone', async (t) => {
+  const pod = setup(configOf({}));
+  const running = pod.start();
+  await settle();
+  t.match(pod.graveyard.writes[0]?.tombstone, { born: String, ready: String });
+  t.equal(pod.graveyard.writes[0]?.tombstone.ready, pod.graveyard.writes[0]?.tombstone.born);
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test(
+  'a readiness check is polled after the start, and readiness recorded once it passes',
+  async (t) => {
+    const pod = setup(configOf({ readyCheck: 'tcp://localhost:9000', readyInterval: '1s' }));
+    const running = pod.start();
+    await settle();
+    t.match(pod.graveyard.last(), { born: String, readiness: 'pending' });
+    t.notOk(pod.graveyard.last()?.ready);
+    t.equal(pod.prober.attempts.length, 1);
+    pod.clock.advance(1000);
+    await settle();
+    t.equal(pod.prober.attempts.length, 2, 'one attempt per interval');
+    pod.prober.results.set('tcp://localhost:9000', { ok: true, detail: 'connected' });
+    pod.clock.advance(1000);
+    await settle();
+    t.match(pod.graveyard.last(), { born: String, ready: String });
+    t.notOk(pod.graveyard.last()?.readiness, 'no longer pending');
+    t.match(
+      pod.logger.messages('info').join('\n'),
+      /ready: tcp:\/\/localhost:9000 passed \(connected\)/,
+    );
+    pod.clock.advance(5000);
+    await settle();
+    t.equal(pod.prober.attempts.length, 3, 'no more attempts once ready');
+    pod.child.exit({ exitCode: 0 });
+    t.match(await running, { exitCode: 0 });
+    t.match(pod.graveyard.last(), { born: String, ready: String, died: String, exitCode: 0 });
+  },
+);
+
+t.test('a birth dependency that is born but not ready yet is waited for', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'minio' }));
+  pod.graveyard.put('minio', { born: '2026-01-01T00:00:00Z', readiness: 'pending' });
+  const running = pod.start();
+  await settle();
+  t.equal(pod.launcher.launches.length, 0);
+  pod.graveyard.put('minio', { born: '2026-01-01T00:00:00Z', ready: '2026-01-01T00:00:02Z' });
+  pod.watcher.emit('minio');
+  await settle();
+  t.equal(pod.launcher.launches.length, 1);
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test('endpoint birth dependencies are polled until they pass', async (t) => {
+  const pod = setup(
+    configOf({
+      birthDeps: 'tcp://localhost:9000,file:///shared/users.txt',
+      readyInterval: '500ms',
+    }),
+  );
+  const running = pod.start();
+  await settle();
+  t.match(
+    pod.logger.messages('info').join('\n'),
+    /waiting for birth dependencies: tcp:\/\/localhost:9000, file:\/\/\/shared\/users.txt/,
+  );
+  pod.prober.results.set('tcp://localhost:9000', { ok: true, detail: 'connected' });
+  pod.clock.advance(500);
+  await settle();
+  t.equal(pod.launcher.launches.length, 0, 'one of two is not enough');
+  pod.prober.results.set('file:///shared/users.txt', { ok: true, detail: '12 bytes' });
+  pod.clock.advance(500);
+  await settle();
+  t.equal(pod.launcher.launches.length, 1);
+  t.match(
+    pod.logger.messages('info').join('\n'),
+    /birth dependency file:\/\/\/shared\/users.txt is ready \(12 bytes\)/,
+  );
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test(
+  'the birth timeout names each endpoint with its last error, and progress is logged meanwhile',
+  async (t) => {
+    const pod = setup(
+      configOf({ birthDeps: 'queue,http://127.0.0.1:15021/healthz/ready', birthTimeout: '25s' }),
+    );
+    pod.prober.results.set('http://127.0.0.1:15021/healthz/ready', {
+      ok: false,
+      detail: 'HTTP 503',
+    });
+    const running = pod.start();
+    await settle();
+    pod.clock.advance(10_000);
+    await settle();
+    t.match(
+      pod.logger.messages('info').join('\n'),
+      /still waiting for: queue \(no tombstone\), http:\/\/127.0.0.1:15021\/healthz\/ready \(HTTP 503\)/,
+    );
+    pod.clock.advance(15_000);
+    t.match(await running, {
+      exitCode: 1,
+      message:
+        /not ready after 25s: queue \(no tombstone\), http:\/\/127.0.0.1:15021\/healthz\/ready \(HTTP 503\)/,
+    });
+    const attempts = pod.prober.attempts.length;
+    pod.clock.advance(10_000);
+    await settle();
+    t.equal(pod.prober.attempts.length, attempts, 'polling stops with the wait');
+  },
+);
+
+t.test(
+  'API mode: a container the pod status reports ready satisfies the birth dependency',
+  async (t) => {
+    const pod = setup(configOf({ birthDeps: 'istio-proxy' }));
+    const running = pod.start();
+    await settle();
+    t.equal(pod.launcher.launches.length, 0);
+    pod.podReadiness.report('other');
+    await settle();
+    t.equal(pod.launcher.launches.length, 0);
+    pod.podReadiness.report('other', 'istio-proxy');
+    await settle();
+    t.equal(pod.launcher.launches.length, 1, 'the API said ready first: no tombstone needed');
+    pod.child.exit({ exitCode: 0 });
+    await running;
+    t.ok(pod.podReadiness.closed);
+  },
+);
+
+t.test('shutdown URLs are called once each with POST after the tombstone is written', async (t) => {
+  const pod = setup(configOf({ shutdownUrls: 'istio,linkerd' }));
+  let tombstoneAtCall: unknown;
+  pod.poster.answer = () => {
+    tombstoneAtCall = pod.graveyard.last();
+    return { ok: true, detail: 'HTTP 200' };
+  };
+  const running = pod.start();
+  await settle();
+  t.same(pod.poster.calls, [], 'not while the child runs');
+  pod.child.exit({ exitCode: 3 });
+  t.match(await running, { exitCode: 3 }, 'the exit code stays the truth');
+  t.same(pod.poster.calls.sort(), [
+    'http://127.0.0.1:15020/quitquitquit',
+    'http://localhost:4191/shutdown',
+  ]);
+  t.match(tombstoneAtCall, { died: String, exitCode: 3 });
+  t.match(
+    pod.logger.messages('info').join('\n'),
+    /shutdown call POST http:\/\/127.0.0.1:15020\/quitquitquit: HTTP 200/,
+  );
+});
+
+t.test(
+  'a failing shutdown endpoint is retried a few times, then given up with a warning',
+  async (t) => {
+    const pod = setup(configOf({ shutdownUrls: 'http://localhost:1/quit' }));
+    pod.poster.answer = () => ({ ok: false, detail: 'ECONNREFUSED' });
+    const running = pod.start();
+    await settle();
+    pod.child.exit({ exitCode: 0 });
+    await settle();
+    pod.clock.advance(200);
+    await settle();
+    pod.clock.advance(400);
+    t.match(await running, { exitCode: 0 });
+    t.equal(pod.poster.calls.length, 3);
+    t.match(pod.logger.messages('warn'), [
+      /POST http:\/\/localhost:1\/quit failed after 3 attempts: ECONNREFUSED/,
+    ]);
+  },
+);
+
+t.test('a hanging shutdown endpoint delays the exit by at most the shutdown timeout', async (t) => {
+  const pod = setup(configOf({ shutdownUrls: 'istio', shutdownTimeout: '3s' }));
+  pod.poster.answer = () => new Promise(() => {});
+  const running = pod.start();
+  await settle();
+  pod.child.exit({ exitCode: 0 });
+  await settle();
+  pod.clock.advance(3000);
+  t.match(await running, { exitCode: 0 });
+  t.match(pod.logger.messages('warn'), [/still unanswered after 3000ms: exiting anyway/]);
+});
+
+t.test('with shutdown-on-success-only, a failure does not call the shutdown URLs', async (t) => {
+  const pod = setup(configOf({ shutdownUrls: 'istio', shutdownOnSuccessOnly: 'true' }));
+  const running = pod.start();
+  await settle();
+  pod.child.exit({ exitCode: 1 });
+  t.match(await running, { exitCode: 1 });
+  t.same(pod.poster.calls, []);
+});
+
+t.test('shutdown URLs are also called when the command never started', async (t) => {
+  const pod = setup(configOf({ shutdownUrls: 'istio', birthDeps: 'queue', birthTimeout: '1s' }));
+  const running = pod.start();
+  await settle();
+  pod.clock.advance(1000);
+  t.match(await running, { exitCode: 1, reason: 'birth-timeout' });
+  t.same(
+    pod.poster.calls,
+    ['http://127.0.0.1:15020/quitquitquit'],
+    'the proxy must not keep the pod alive',
+  );
+});

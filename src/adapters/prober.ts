@@ -1,0 +1,119 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { execa } from 'execa';
+import type { CheckSpec } from '../core/checks.ts';
+import type { HttpPoster, ProbeResult, Prober } from '../core/ports.ts';
+
+/** Runs readiness checks against the real network, filesystem and processes. */
+export class SystemProber implements Prober {
+  async probe(check: CheckSpec, timeoutMs: number): Promise<ProbeResult> {
+    switch (check.kind) {
+      case 'tcp':
+        return probeTcp(check.host, check.port, timeoutMs);
+      case 'http':
+        return request('GET', check.url, timeoutMs);
+      case 'file':
+        return probeFile(check.path);
+      case 'exec':
+        return probeExec(check.command, check.args, timeoutMs);
+    }
+  }
+}
+
+/** POSTs to shutdown endpoints. */
+export class FetchPoster implements HttpPoster {
+  post(url: string, timeoutMs: number): Promise<ProbeResult> {
+    return request('POST', url, timeoutMs);
+  }
+}
+
+function probeTcp(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const finish = (result: ProbeResult) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once('connect', () => finish({ ok: true, detail: 'connected' }));
+    socket.once('timeout', () =>
+      finish({ ok: false, detail: `no connection within ${timeoutMs}ms` }),
+    );
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      finish({ ok: false, detail: error.code ?? error.message }),
+    );
+  });
+}
+
+/** One HTTP request with a deadline; 2xx is ok. The body is drained so the connection is freed. */
+async function request(
+  method: 'GET' | 'POST',
+  url: string,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  try {
+    const response = await fetch(url, {
+      method,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'follow',
+    });
+    await response.body?.cancel().catch(() => {});
+    const detail = `HTTP ${response.status}`;
+    return { ok: response.status >= 200 && response.status < 300, detail };
+  } catch (error) {
+    return { ok: false, detail: describeFetchError(error, timeoutMs) };
+  }
+}
+
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError')
+    return `no answer within ${timeoutMs}ms`;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** The file exists, is a regular file (after symlinks) and is not empty. Never blocks on a FIFO. */
+async function probeFile(path: string): Promise<ProbeResult> {
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) return { ok: false, detail: 'not a regular file' };
+      return info.size > 0
+        ? { ok: true, detail: `${info.size} bytes` }
+        : { ok: false, detail: 'empty' };
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { ok: false, detail: code === 'ENOENT' ? 'does not exist' : (code ?? String(error)) };
+  }
+}
+
+/** The command exits 0 within the timeout. No shell; output is kept short for the log. */
+async function probeExec(
+  command: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  const result = await execa(command, args, {
+    reject: false,
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    stdin: 'ignore',
+    maxBuffer: 64 * 1024,
+    stripFinalNewline: true,
+  });
+  if (result.exitCode === 0) return { ok: true, detail: 'exit 0' };
+  if (result.timedOut) return { ok: false, detail: `no exit within ${timeoutMs}ms` };
+  if (result.code === 'ENOENT') return { ok: false, detail: `command not found: ${command}` };
+  const said = String(result.stderr || result.stdout || '')
+    .split('\n')[0]
+    ?.slice(0, 120);
+  const how =
+    result.exitCode === undefined
+      ? (result.signal ?? result.code ?? 'failed')
+      : `exit ${result.exitCode}`;
+  return { ok: false, detail: said ? `${how}: ${said}` : how };
+}

@@ -1,0 +1,57 @@
+import type { Graveyard, Logger } from './ports.ts';
+import type { Tombstone } from './tombstone.ts';
+
+/**
+ * This container's own tombstone. Each change rewrites the whole record, and writes are chained so
+ * a slow readiness write can never land after the final one and undo a death.
+ */
+export class TombstoneWriter {
+  readonly #name: string;
+  readonly #graveyard: Graveyard;
+  readonly #logger: Logger;
+  #record: Tombstone = {};
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(name: string, graveyard: Graveyard, logger: Logger) {
+    this.#name = name;
+    this.#graveyard = graveyard;
+    this.#logger = logger;
+  }
+
+  /** The birth time, once the child has started. */
+  get born(): string | undefined {
+    return this.#record.born;
+  }
+
+  /** The child started; without a readiness check it is ready at once. */
+  recordBirth(time: string, hasReadinessCheck: boolean): Promise<void> {
+    const readiness = hasReadinessCheck ? { readiness: 'pending' } : { ready: time };
+    return this.#write({ born: time, ...readiness }, 'record the birth');
+  }
+
+  ready(time: string): Promise<void> {
+    return this.#write({ born: this.#record.born, ready: time }, 'record readiness');
+  }
+
+  /** The final record. Throws when it could not be written, so the caller can say so. */
+  died(fields: Pick<Tombstone, 'died' | 'exitCode' | 'signal' | 'reason'>): Promise<void> {
+    const { born, ready } = this.#record;
+    this.#record = { born, ready, ...fields };
+    const record = this.#record;
+    const write = this.#queue.then(() => this.#graveyard.write(this.#name, record));
+    this.#queue = write.catch(() => {});
+    return write;
+  }
+
+  #write(record: Tombstone, what: string): Promise<void> {
+    this.#record = record;
+    this.#queue = this.#queue
+      .then(() => this.#graveyard.write(this.#name, record))
+      .catch((error: unknown) => {
+        this.#logger.error(
+          `could not ${what} in the graveyard: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+    return this.#queue;
+  }
+}
