@@ -136,7 +136,7 @@ export class Supervisor {
   }
 
   async #runChild(): Promise<Outcome> {
-    const { command, args, name } = this.#config;
+    const { command, args } = this.#config;
     const launched = await this.#ports.launcher.launch(command, args);
     if (!launched.ok) return spawnFailure(command, launched.errorCode, launched.message);
     const child = launched.child;
