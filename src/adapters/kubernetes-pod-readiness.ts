@@ -55,14 +55,20 @@ export class KubernetesPodReadiness implements PodReadiness {
   #closed = false;
   #abort: AbortController | undefined;
   #wakeSleep: () => void = () => {};
+  #stopped: Promise<void> = Promise.resolve();
 
   constructor(options: KubernetesPodReadinessOptions) {
     this.#options = options;
     this.#api = options.kubeConfig.makeApiClient(CoreV1Api);
   }
 
+  /** Settles when following has stopped for good (closed, or refused by RBAC). */
+  get stopped(): Promise<void> {
+    return this.#stopped;
+  }
+
   start(onChange: (ready: ReadonlySet<string>) => void): void {
-    void this.#follow(onChange);
+    this.#stopped = this.#follow(onChange);
   }
 
   close(): void {

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import t from 'tap';
+import { FetchPoster, SystemProber } from '../../src/adapters/prober.ts';
+import { type CheckSpec, parseCheck } from '../../src/core/checks.ts';
+import { freePort, TestHttpServer } from '../helpers/servers.ts';
+
+const prober = new SystemProber();
+
+function check(text: string): CheckSpec {
+  const parsed = parseCheck(text);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.check;
+}
+
+t.test('tcp: refused until something listens', async (t) => {
+  const port = await freePort();
+  t.match(await prober.probe(check(`tcp://127.0.0.1:${port}`), 1000), {
+    ok: false,
+    detail: 'ECONNREFUSED',
+  });
+  const server = createServer((socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  t.same(await prober.probe(check(`tcp://127.0.0.1:${port}`), 1000), {
+    ok: true,
+    detail: 'connected',
+  });
+});
+
+t.test('http: 2xx is ready, anything else is not, a silent server times out', async (t) => {
+  const server = new TestHttpServer();
+  const base = await server.listen();
+  t.teardown(() => server.close());
+  server.status = 503;
+  t.same(await prober.probe(check(`${base}/healthz/ready`), 1000), {
+    ok: false,
+    detail: 'HTTP 503',
+  });
+  server.status = 204;
+  t.same(await prober.probe(check(`${base}/healthz/ready`), 1000), {
+    ok: true,
+    detail: 'HTTP 204',
+  });
+  t.equal(server.requests[0]?.method, 'GET');
+  server.hang = true;
+  t.same(await prober.probe(check(`${base}/slow`), 200), {
+    ok: false,
+    detail: 'no answer within 200ms',
+  });
+  const port = await freePort();
+  t.match(await prober.probe(check(`http://127.0.0.1:${port}/`), 1000), {
+    ok: false,
+    detail: 'ECONNREFUSED',
+  });
+});
+
+t.test('file: must exist, be a regular file and not be empty; symlinks are followed', async (t) => {
+  const dir = t.testdir({ empty: '', filled: 'user:token\n' });
+  t.same(await prober.probe(check(`file://${dir}/missing`), 1000), {
+    ok: false,
+    detail: 'does not exist',
+  });
+  t.same(await prober.probe(check(`file://${dir}/empty`), 1000), { ok: false, detail: 'empty' });
+  t.same(await prober.probe(check(`file://${dir}/filled`), 1000), { ok: true, detail: '11 bytes' });
+  symlinkSync(join(dir, 'filled'), join(dir, 'link'));
+  t.match(await prober.probe(check(`file://${dir}/link`), 1000), { ok: true });
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  t.same(await prober.probe(check(`file://${dir}/fifo`), 1000), {
+    ok: false,
+    detail: 'not a regular file',
+  });
+  writeFileSync(join(dir, 'empty'), 'now filled');
+  t.match(await prober.probe(check(`file://${dir}/empty`), 1000), { ok: true });
+});
+
+t.test('exec: exit 0 is ready; failures say why', async (t) => {
+  t.same(await prober.probe(check('exec:true'), 1000), { ok: true, detail: 'exit 0' });
+  t.same(await prober.probe(check('exec:["sh","-c","echo not yet >&2; exit 3"]'), 1000), {
+    ok: false,
+    detail: 'exit 3: not yet',
+  });
+  t.same(await prober.probe(check('exec:sleep 5'), 200), {
+    ok: false,
+    detail: 'no exit within 200ms',
+  });
+  t.same(await prober.probe(check('exec:kubexit-no-such-check'), 1000), {
+    ok: false,
+    detail: 'command not found: kubexit-no-such-check',
+  });
+});
+
+t.test('the poster POSTs, and reports 2xx as ok', async (t) => {
+  const server = new TestHttpServer();
+  const base = await server.listen();
+  t.teardown(() => server.close());
+  const poster = new FetchPoster();
+  t.same(await poster.post(`${base}/quitquitquit`, 1000), { ok: true, detail: 'HTTP 200' });
+  t.same(server.requests, [{ method: 'POST', url: '/quitquitquit' }]);
+  server.status = 404;
+  t.same(await poster.post(`${base}/missing`, 1000), { ok: false, detail: 'HTTP 404' });
+});

@@ -1,0 +1,169 @@
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import t from 'tap';
+import { FakeKubeApi } from '../helpers/fake-kube-api.ts';
+import {
+  LONG_RUNNING,
+  startContainer,
+  tombstoneMatching,
+  tombstoneText,
+} from '../helpers/kubexit.ts';
+import { freePort, TestHttpServer } from '../helpers/servers.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const fast = { KUBEXIT_READY_INTERVAL: '50ms', KUBEXIT_READY_TIMEOUT: '500ms' };
+
+t.test('waits for a TCP listener that opens late (a MinIO gateway)', async (t) => {
+  const dir = t.testdir();
+  const port = await freePort();
+  const main = startContainer(dir, 'job', ['true'], {
+    ...fast,
+    KUBEXIT_BIRTH_DEPS: `tcp://127.0.0.1:${port}`,
+  });
+  await main.logged(/waiting for birth dependencies: tcp:\/\/127.0.0.1:\d+/);
+  t.equal(tombstoneText(dir, 'job'), '', 'not started while nothing listens');
+  const server = createServer((socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  const ended = await main.finished;
+  t.equal(ended.code, 0);
+  t.match(ended.stderr, /birth dependency tcp:\/\/127.0.0.1:\d+ is ready \(connected\)/);
+});
+
+t.test('waits for an HTTP endpoint that answers 503, then 200 (Istio readiness)', async (t) => {
+  const dir = t.testdir();
+  const server = new TestHttpServer();
+  const base = await server.listen();
+  t.teardown(() => server.close());
+  server.status = 503;
+  const main = startContainer(dir, 'job', ['true'], {
+    ...fast,
+    KUBEXIT_BIRTH_DEPS: `${base}/healthz/ready`,
+  });
+  await waitFor(() => server.requests.length >= 2, 'a few 503 answers');
+  t.equal(tombstoneText(dir, 'job'), '');
+  server.status = 200;
+  t.equal((await main.finished).code, 0);
+});
+
+t.test('waits for a credentials file that appears empty, then filled', async (t) => {
+  const dir = t.testdir({ shared: {} });
+  const creds = join(dir, 'shared', 'users.txt');
+  const main = startContainer(dir, 'app', ['cat', creds], {
+    ...fast,
+    KUBEXIT_BIRTH_DEPS: `file://${creds}`,
+  });
+  await main.logged(/waiting for birth dependencies/);
+  writeFileSync(creds, '');
+  await main.logged(/still waiting|waiting for birth/);
+  t.equal(tombstoneText(dir, 'app'), '');
+  writeFileSync(creds, 'app:token-1\n');
+  const ended = await main.finished;
+  t.equal(ended.code, 0);
+  t.equal(ended.stdout, 'app:token-1\n', 'the app saw the filled file');
+});
+
+t.test('waits for a check command to exit 0', async (t) => {
+  const dir = t.testdir();
+  const flag = join(dir, 'flag');
+  const main = startContainer(dir, 'job', ['true'], {
+    ...fast,
+    KUBEXIT_BIRTH_DEPS: `exec:test -e ${flag}`,
+  });
+  await main.logged(/waiting for birth dependencies: exec:test -e/);
+  writeFileSync(flag, '');
+  t.equal((await main.finished).code, 0);
+});
+
+t.test("dependents start only after the dependency's own readiness check passes", async (t) => {
+  const dir = t.testdir();
+  const creds = join(dir, 'creds');
+  const sidecar = startContainer(dir, 'refresher', LONG_RUNNING, {
+    ...fast,
+    KUBEXIT_READY_CHECK: `file://${creds}`,
+    KUBEXIT_DEATH_DEPS: 'app',
+  });
+  await tombstoneMatching(dir, 'refresher', /Readiness: "pending"/);
+  const app = startContainer(dir, 'app', ['cat', creds], { KUBEXIT_BIRTH_DEPS: 'refresher' });
+  await app.logged(/waiting for birth dependencies: refresher/);
+  writeFileSync(creds, 'token\n');
+  await tombstoneMatching(dir, 'refresher', /Ready: "/);
+  const ended = await app.finished;
+  t.equal(ended.code, 0);
+  t.equal(ended.stdout, 'token\n');
+  t.equal((await sidecar.finished).code, 0, 'and the sidecar ends with the app');
+  t.match(sidecar.stderr, /ready: file:\/\/.*creds passed/);
+});
+
+t.test('the birth timeout names the endpoint and why it is not ready', async (t) => {
+  const dir = t.testdir();
+  const port = await freePort();
+  const main = startContainer(dir, 'job', ['true'], {
+    ...fast,
+    KUBEXIT_BIRTH_DEPS: `tcp://127.0.0.1:${port}`,
+    KUBEXIT_BIRTH_TIMEOUT: '400ms',
+  });
+  const ended = await main.finished;
+  t.equal(ended.code, 1);
+  t.match(
+    ended.stderr,
+    new RegExp(`not ready after 400ms: tcp://127.0.0.1:${port} \\(ECONNREFUSED\\)`),
+  );
+  t.match(tombstoneText(dir, 'job'), /ExitCode: 1\nReason: "birth-timeout"/);
+});
+
+t.test(
+  'shutdown URLs are called once with POST after the child exits; the exit code stays the truth',
+  async (t) => {
+    const dir = t.testdir();
+    const proxy = new TestHttpServer();
+    const base = await proxy.listen();
+    t.teardown(() => proxy.close());
+    const ended = await startContainer(dir, 'base', ['sh', '-c', 'exit 4'], {
+      KUBEXIT_SHUTDOWN_URLS: `${base}/quitquitquit`,
+    }).finished;
+    t.equal(ended.code, 4);
+    t.same(proxy.requests, [{ method: 'POST', url: '/quitquitquit' }]);
+    t.match(ended.stderr, /shutdown call POST http:\/\/127.0.0.1:\d+\/quitquitquit: HTTP 200/);
+  },
+);
+
+t.test('a hanging or refusing shutdown endpoint does not hang the supervisor', async (t) => {
+  const dir = t.testdir();
+  const hanging = new TestHttpServer();
+  hanging.hang = true;
+  const base = await hanging.listen();
+  t.teardown(() => hanging.close());
+  const refused = `http://127.0.0.1:${await freePort()}/shutdown`;
+  const ended = await startContainer(dir, 'base', ['true'], {
+    KUBEXIT_SHUTDOWN_URLS: `${base}/quitquitquit,${refused}`,
+    KUBEXIT_SHUTDOWN_TIMEOUT: '1s',
+  }).finished;
+  t.equal(ended.code, 0);
+  t.match(
+    ended.stderr,
+    /POST http:\/\/127.0.0.1:\d+\/shutdown failed after 3 attempts: ECONNREFUSED/,
+  );
+  t.match(ended.stderr, /shutdown calls still unanswered after 1000ms: exiting anyway/);
+});
+
+t.test(
+  'API mode: a container the Kubernetes API reports ready satisfies the birth dependency',
+  async (t) => {
+    const dir = t.testdir();
+    const api = new FakeKubeApi('airflow', 'task-pod-1');
+    const kubeconfig = await api.kubeconfig(dir);
+    t.teardown(() => api.close());
+    const base = startContainer(dir, 'base', ['true'], {
+      KUBEXIT_BIRTH_DEPS: 'istio-proxy',
+      KUBEXIT_POD_NAME: 'task-pod-1',
+      KUBEXIT_NAMESPACE: 'airflow',
+      KUBECONFIG: kubeconfig,
+    });
+    await waitFor(() => api.watchCount === 1, 'the pod watch');
+    t.equal(tombstoneText(dir, 'base'), '');
+    api.setReady([{ name: 'base', ready: false }], [{ name: 'istio-proxy', ready: true }]);
+    t.equal((await base.finished).code, 0);
+  },
+);
