@@ -100,12 +100,11 @@ export class FakeKubeApi {
     const watch = url.searchParams.get('watch') === 'true';
     this.requests.push({ watch, url: request.url ?? '' });
     const expected = `/api/v1/namespaces/${this.namespace}/pods`;
-    if (this.failWith !== undefined) return this.#status(response, this.failWith);
-    if (
-      url.pathname !== expected ||
-      url.searchParams.get('fieldSelector') !== `metadata.name=${this.podName}`
-    ) {
-      return this.#status(response, 404);
+    const wrongPod = url.searchParams.get('fieldSelector') !== `metadata.name=${this.podName}`;
+    const failure = this.failWith ?? (url.pathname !== expected || wrongPod ? 404 : undefined);
+    if (failure !== undefined) {
+      this.#status(response, failure);
+      return;
     }
     if (!watch) {
       response.writeHead(200, { 'content-type': 'application/json' });
