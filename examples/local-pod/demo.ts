@@ -17,12 +17,18 @@ const COLORS = process.stdout.isTTY ? ['\x1b[36m', '\x1b[33m'] : ['', ''];
 const RESET = process.stdout.isTTY ? '\x1b[0m' : '';
 const BOLD = process.stdout.isTTY ? '\x1b[1m' : '';
 
-/** The queue sidecar: serves until told to stop, then drains. */
-const QUEUE = [
-  'sh',
-  '-c',
-  'echo "listening on :5672"; trap "echo draining, bye; exit 0" TERM; while :; do sleep 0.1 & wait; done',
-];
+/**
+ * The queue sidecar: takes a moment to start, says it is ready by writing a file (its kubexit
+ * readiness check waits for it), serves until told to stop, then drains.
+ */
+function queueCommand(readyFile: string): string[] {
+  const serve = 'trap "echo draining, bye; exit 0" TERM; while :; do sleep 0.1 & wait; done';
+  return [
+    'sh',
+    '-c',
+    `echo "starting"; sleep 0.5; echo "listening on :5672"; echo ok > ${readyFile}; ${serve}`,
+  ];
+}
 
 /** The forwarder: moves a few batches, then exits with the given code. */
 function forwarder(code: number): string[] {
@@ -76,23 +82,35 @@ async function report(containers: Running[], expected: string): Promise<void> {
   if (phase !== expected) process.exitCode = 1;
 }
 
-async function scenario(title: string, play: (graveyard: string) => Promise<void>): Promise<void> {
+/** Runs one scenario with a fresh graveyard and a fresh shared volume, as a new pod would have. */
+async function scenario(
+  title: string,
+  play: (graveyard: string, readyFile: string) => Promise<void>,
+): Promise<void> {
   console.log(`${BOLD}## ${title}${RESET}`);
   const graveyard = mkdtempSync(join(tmpdir(), 'kubexit-demo-'));
+  const shared = mkdtempSync(join(tmpdir(), 'kubexit-demo-shared-'));
   try {
-    await play(graveyard);
+    await play(graveyard, join(shared, 'queue-ready'));
   } finally {
     rmSync(graveyard, { recursive: true, force: true });
+    rmSync(shared, { recursive: true, force: true });
   }
 }
 
-const sidecarEnv = { KUBEXIT_DEATH_DEPS: 'forwarder' };
+function sidecarEnv(readyFile: string): Record<string, string> {
+  return {
+    KUBEXIT_DEATH_DEPS: 'forwarder',
+    KUBEXIT_READY_CHECK: `file://${readyFile}`,
+    KUBEXIT_READY_INTERVAL: '100ms',
+  };
+}
 const mainEnv = { KUBEXIT_BIRTH_DEPS: 'queue' };
 
 await scenario(
-  '1. The forwarder succeeds: the queue sidecar is stopped and the Job succeeds',
-  async (graveyard) => {
-    const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
+  '1. The forwarder waits until the queue is ready, succeeds; the queue is stopped and the Job succeeds',
+  async (graveyard, readyFile) => {
+    const queue = container(graveyard, 'queue', sidecarEnv(readyFile), queueCommand(readyFile), 0);
     const main = container(graveyard, 'forwarder', mainEnv, forwarder(0), 1);
     await report([queue, main], 'Succeeded');
     console.log(
@@ -103,8 +121,8 @@ await scenario(
 
 await scenario(
   '2. The forwarder fails: the Job fails with its exit code, the sidecar still stops cleanly',
-  async (graveyard) => {
-    const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
+  async (graveyard, readyFile) => {
+    const queue = container(graveyard, 'queue', sidecarEnv(readyFile), queueCommand(readyFile), 0);
     const main = container(graveyard, 'forwarder', mainEnv, forwarder(3), 1);
     await report([queue, main], 'Failed');
   },
@@ -112,10 +130,10 @@ await scenario(
 
 await scenario(
   '3. The race kubexit lost: the forwarder ends before the sidecar starts; the sidecar does not hang',
-  async (graveyard) => {
+  async (graveyard, readyFile) => {
     const main = container(graveyard, 'forwarder', {}, forwarder(0), 1);
     await main.exited;
-    const queue = container(graveyard, 'queue', sidecarEnv, QUEUE, 0);
+    const queue = container(graveyard, 'queue', sidecarEnv(readyFile), queueCommand(readyFile), 0);
     await report([queue, main], 'Succeeded');
   },
 );

@@ -75,7 +75,7 @@ t.test('our tombstones are in the form kubexit reads', async (t) => {
   const text = tombstoneText(dir, 'main');
   t.match(
     text,
-    /^Born: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z"\nDied: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z"\nExitCode: 5\n/,
+    /^Born: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z"\nReady: "[^"]+"\nDied: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z"\nExitCode: 5\n/,
   );
 });
 
