@@ -7,6 +7,10 @@ export type CommandLine =
   | { readonly kind: 'exit'; readonly code: number; readonly output: string };
 
 const EXIT_HELP = `
+Subcommands: "kubexit install <dir>" copies kubexit into a directory (an init container's job);
+"kubexit status [--graveyard dir] [--json]" shows every tombstone. To supervise a program
+called install or status, put "--" first: kubexit -- install ...
+
 Everything from the first argument that is not an option belongs to the command, so
 "kubexit curl -v http://x" passes -v to curl. Use "--" before a command that starts with "-".
 Each option can also be set by its environment variable; a flag wins over the variable.

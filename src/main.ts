@@ -7,8 +7,9 @@ import { ProcessSignals } from './adapters/process-signals.ts';
 import { StreamLogger } from './adapters/stream-logger.ts';
 import { SystemClock } from './adapters/system-clock.ts';
 import { parseCommandLine } from './cli.ts';
+import { isSubcommand, runSubcommand } from './commands/subcommands.ts';
 import { type Config, parseConfig } from './core/config.ts';
-import { ConfigError } from './core/errors.ts';
+import { ConfigError, SupervisorError } from './core/errors.ts';
 import { EXIT_CODES } from './core/exit-codes.ts';
 import { isSafeName } from './core/names.ts';
 import type { Logger, PodReadiness } from './core/ports.ts';
@@ -26,6 +27,7 @@ export async function main(
   // A log reader that went away (EPIPE) must not crash the supervisor and orphan its child.
   process.stderr.on('error', () => {});
   try {
+    if (isSubcommand(argv)) return await runSubcommand(argv, env);
     const line = parseCommandLine(argv, env, packageJson.version);
     if (line.kind === 'exit') {
       process.stdout.write(line.output);
@@ -35,6 +37,10 @@ export async function main(
     return await supervise(config, env, signals);
   } catch (error) {
     if (error instanceof ConfigError) return reportConfigError(error);
+    if (error instanceof SupervisorError) {
+      process.stderr.write(`kubexit: error: ${error.message}\n`);
+      return error.exitCode;
+    }
     process.stderr.write(
       `kubexit: internal error: ${error instanceof Error ? error.stack : String(error)}\n`,
     );

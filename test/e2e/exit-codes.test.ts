@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import {
   Container,
+  KUBEXIT_BIN,
   LONG_RUNNING,
   startContainer,
   tombstoneMatching,

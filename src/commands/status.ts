@@ -1,0 +1,101 @@
+import { readdir } from 'node:fs/promises';
+import { FsGraveyard } from '../adapters/fs-graveyard.ts';
+import { SupervisorError } from '../core/errors.ts';
+import { isSafeName } from '../core/names.ts';
+import type { Tombstone } from '../core/tombstone.ts';
+
+export interface StatusOptions {
+  readonly graveyard: string;
+  readonly json: boolean;
+  readonly now: Date;
+  readonly write: (text: string) => void;
+}
+
+/** One graveyard entry as `kubexit status` reports it. */
+export interface StatusRow {
+  readonly name: string;
+  readonly state: 'running' | 'starting' | 'ready' | 'dead' | 'waiting' | 'invalid';
+  readonly born?: string;
+  readonly ready?: string;
+  readonly died?: string;
+  readonly exitCode?: number;
+  readonly signal?: string;
+  readonly reason?: string;
+  readonly problem?: string;
+}
+
+/**
+ * Every tombstone in the graveyard, for `kubectl exec … kubexit status` debugging: a table, or
+ * JSON. Entries are read with the same untrusted-input rules as the supervisor's own reads.
+ */
+export async function status(options: StatusOptions): Promise<number> {
+  const names = await readdir(options.graveyard).catch((error: NodeJS.ErrnoException) => {
+    throw new SupervisorError(
+      `could not read the graveyard ${options.graveyard} (${error.code}): pass --graveyard or set KUBEXIT_GRAVEYARD`,
+      1,
+    );
+  });
+  const graveyard = new FsGraveyard(options.graveyard);
+  const rows: StatusRow[] = [];
+  for (const name of names.filter(isSafeName).sort()) {
+    const read = await graveyard.read(name);
+    if (read.kind === 'ok') rows.push(rowOf(name, read.tombstone));
+    else if (read.kind === 'invalid') rows.push({ name, state: 'invalid', problem: read.problem });
+  }
+  options.write(options.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, options.now));
+  return 0;
+}
+
+function rowOf(name: string, tombstone: Tombstone): StatusRow {
+  const state =
+    tombstone.died !== undefined
+      ? 'dead'
+      : tombstone.born === undefined
+        ? 'waiting'
+        : tombstone.readiness === 'pending'
+          ? 'starting'
+          : 'ready';
+  return { name, state, ...tombstone };
+}
+
+function table(rows: readonly StatusRow[], now: Date): string {
+  if (rows.length === 0) return 'no tombstones\n';
+  const header = ['NAME', 'STATE', 'BORN', 'READY', 'DIED', 'EXIT', 'REASON', 'AGE'];
+  const lines = rows.map((row) => [
+    row.name,
+    row.state,
+    clock(row.born),
+    clock(row.ready),
+    clock(row.died),
+    row.exitCode === undefined ? '' : `${row.exitCode}${row.signal ? ` (${row.signal})` : ''}`,
+    row.reason ?? row.problem ?? '',
+    age(row.died ?? row.born, now),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)),
+  );
+  return (
+    [header, ...lines]
+      .map((cells) =>
+        cells
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+/** HH:MM:SS in UTC: the date is nearly always today's, and the column stays narrow. */
+function clock(time: string | undefined): string {
+  return time === undefined ? '' : new Date(time).toISOString().slice(11, 19) || '';
+}
+
+/** Time since the last change, as kubectl prints ages: 45s, 3m, 2h. */
+function age(time: string | undefined, now: Date): string {
+  if (time === undefined) return '';
+  const seconds = Math.max(0, Math.round((now.getTime() - new Date(time).getTime()) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
+  return `${Math.floor(seconds / 3600)}h`;
+}

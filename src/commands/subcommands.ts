@@ -1,0 +1,61 @@
+import { Command, CommanderError } from 'commander';
+import { SupervisorError } from '../core/errors.ts';
+import { install } from './install.ts';
+import { status } from './status.ts';
+
+/** First arguments that select a subcommand; anything else (or `--` first) is a command to supervise. */
+export const SUBCOMMANDS = ['install', 'status'] as const;
+
+export function isSubcommand(argv: readonly string[]): boolean {
+  return (SUBCOMMANDS as readonly string[]).includes(argv[0] ?? '');
+}
+
+/** Runs `kubexit install <dir>` or `kubexit status`; returns the exit code. */
+export async function runSubcommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const out = (text: string) => process.stdout.write(text);
+  let code: Promise<number> = Promise.resolve(0);
+  const program = new Command('kubexit')
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: () => {} });
+  program
+    .command('install')
+    .description(
+      'copy this kubexit (and its libraries) into a directory, such as a shared emptyDir',
+    )
+    .argument('<dir>', 'where to install; other containers run <dir>/kubexit')
+    .option(
+      '--mount-path <path>',
+      'where the other containers mount <dir>, when not at the same path',
+    )
+    .action((dir: string, options: { mountPath?: string }) => {
+      const log = (line: string) => out(`${line}\n`);
+      code = install({
+        executable: process.execPath,
+        target: dir,
+        mountPath: options.mountPath,
+        log,
+      });
+    });
+  program
+    .command('status')
+    .description('show every tombstone in the graveyard')
+    .option('--graveyard <dir>', 'the graveyard', env.KUBEXIT_GRAVEYARD || '/graveyard')
+    .option('--json', 'print JSON instead of a table', false)
+    .action((options: { graveyard: string; json: boolean }) => {
+      code = status({ ...options, now: new Date(), write: out });
+    });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return 0;
+    throw new SupervisorError(
+      `${error.message.replace(/^error: /, '')} (see kubexit ${argv[0]} --help)`,
+      2,
+    );
+  }
+  return code;
+}

@@ -1,0 +1,138 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { canEmulateContainers, RootFs, runInContainer } from '../helpers/chroot-container.ts';
+import { tombstoneMatching } from '../helpers/kubexit.ts';
+
+const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
+const DIST = new URL(`../../dist/linux-${ARCH}/`, import.meta.url).pathname;
+const built = existsSync(join(DIST, 'image', 'opt', 'kubexit', 'kubexit'));
+const skip = !built
+  ? 'dist/ is not built: run npm run build first'
+  : !canEmulateContainers
+    ? 'unshare --pid --mount and chroot need root here'
+    : false;
+
+/** Every file of a root filesystem, to show there is no libc in it. */
+function filesOf(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesOf(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+  );
+}
+
+/** The pod's shared volumes, and an init container that installs kubexit as in the manifests. */
+async function podWithKubexit(t: Test): Promise<{ kubexitVolume: string; graveyard: string }> {
+  const kubexitVolume = mkdtempSync(join(tmpdir(), 'kubexit-volume-'));
+  const graveyard = mkdtempSync(join(tmpdir(), 'kubexit-graveyard-'));
+  // The kubexit image: only the bundle, no shell, no libc.
+  const image = new RootFs().copy(join(DIST, 'image', 'opt', 'kubexit'), '/opt/kubexit');
+  const init = runInContainer(image, ['/opt/kubexit/kubexit', 'install', '/kubexit'], {
+    volumes: { '/kubexit': kubexitVolume },
+  });
+  const installed = await init.finished;
+  t.equal(installed.code, 0, `the init container installed kubexit: ${installed.stderr}`);
+  t.match(installed.stdout, /installed the kubexit portable bundle/);
+  return { kubexitVolume, graveyard };
+}
+
+t.test(
+  'a main container and a sidecar in images without any libc, kubexit installed by an init container',
+  { skip },
+  async (t) => {
+    const { kubexitVolume, graveyard } = await podWithKubexit(t);
+    const scratch = () => new RootFs().withBusybox();
+    const sidecarRoot = scratch();
+    t.notOk(
+      filesOf(sidecarRoot.dir).some((file) => /lib(c|stdc\+\+)|ld-linux|ld-musl/.test(file)),
+      'no libc, no loader in the image',
+    );
+    const volumes = { '/kubexit': kubexitVolume, '/graveyard': graveyard };
+    const sidecar = runInContainer(
+      sidecarRoot,
+      [
+        '/kubexit/kubexit',
+        'sh',
+        '-c',
+        'echo "pid $$"; trap "exit 0" TERM; while :; do sleep 0.1 & wait; done',
+      ],
+      {
+        env: { KUBEXIT_NAME: 'sidecar', KUBEXIT_DEATH_DEPS: 'main' },
+        volumes,
+      },
+    );
+    await tombstoneMatching(graveyard, 'sidecar', /Born/);
+    const main = runInContainer(
+      scratch(),
+      ['/kubexit/kubexit', 'sh', '-c', 'echo "parent $PPID"; exit 3'],
+      {
+        env: { KUBEXIT_NAME: 'main', KUBEXIT_BIRTH_DEPS: 'sidecar' },
+        volumes,
+      },
+    );
+    const mainEnded = await main.finished;
+    t.equal(mainEnded.code, 3, "the main container's own code");
+    t.match(mainEnded.stdout, /parent 1\n/, 'kubexit is PID 1 of the container');
+    const sidecarEnded = await sidecar.finished;
+    t.equal(sidecarEnded.code, 0, 'the sidecar stopped by its death dependency');
+    t.match(readFileSync(join(graveyard, 'sidecar'), 'utf8'), /Reason: "death-deps"/);
+  },
+);
+
+t.test('install is idempotent and can target a different mount path', { skip }, async (t) => {
+  const { kubexitVolume } = await podWithKubexit(t);
+  const image = new RootFs().copy(join(DIST, 'image', 'opt', 'kubexit'), '/opt/kubexit');
+  const again = await runInContainer(
+    image,
+    ['/opt/kubexit/kubexit', 'install', '/install', '--mount-path', '/tools/kubexit'],
+    { volumes: { '/install': kubexitVolume } },
+  ).finished;
+  t.equal(again.code, 0);
+  t.match(
+    again.stdout,
+    /containers that mount it at \/tools\/kubexit run \/tools\/kubexit\/kubexit/,
+  );
+  const app = new RootFs().withBusybox();
+  const ran = await runInContainer(app, ['/tools/kubexit/kubexit', '--version'], {
+    volumes: { '/tools/kubexit': kubexitVolume },
+  }).finished;
+  t.equal(ran.code, 0, ran.stderr);
+  t.match(ran.stdout, /^\d+\.\d+\.\d+\n$/);
+  t.same(readdirSync(kubexitVolume).sort(), ['kubexit', 'lib'], 'no temporary files left behind');
+});
+
+const muslGcc =
+  spawnSync('musl-gcc', ['--version']).status === 0 && existsSync('/lib/ld-musl-x86_64.so.1');
+
+t.test(
+  'runs in a musl image (as Alpine), wrapping a musl-linked program',
+  {
+    skip:
+      skip ||
+      (!muslGcc || ARCH !== 'x64' ? 'musl-gcc (Debian musl-tools) is not installed' : false),
+  },
+  async (t) => {
+    const { kubexitVolume, graveyard } = await podWithKubexit(t);
+    const work = mkdtempSync(join(tmpdir(), 'kubexit-musl-'));
+    execFileSync('sh', [
+      '-c',
+      `printf '#include <stdio.h>\\nint main(void){puts("hello from musl");return 7;}\\n' > ${work}/app.c`,
+    ]);
+    execFileSync('musl-gcc', ['-o', join(work, 'app'), join(work, 'app.c')]);
+    const alpine = new RootFs()
+      .copy('/lib/ld-musl-x86_64.so.1', '/lib/ld-musl-x86_64.so.1')
+      .copy(join(work, 'app'), '/usr/bin/app');
+    t.notOk(
+      filesOf(alpine.dir).some((file) => /libc\.so\.6|ld-linux/.test(file)),
+      'no glibc in the image',
+    );
+    const ended = await runInContainer(alpine, ['/kubexit/kubexit', 'app'], {
+      env: { KUBEXIT_NAME: 'app' },
+      volumes: { '/kubexit': kubexitVolume, '/graveyard': graveyard },
+    }).finished;
+    t.equal(ended.code, 7);
+    t.equal(ended.stdout, 'hello from musl\n');
+    t.match(readFileSync(join(graveyard, 'app'), 'utf8'), /ExitCode: 7/);
+  },
+);
