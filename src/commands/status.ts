@@ -68,22 +68,19 @@ function table(rows: readonly StatusRow[], now: Date): string {
     clock(row.ready),
     clock(row.died),
     row.exitCode === undefined ? '' : `${row.exitCode}${row.signal ? ` (${row.signal})` : ''}`,
-    row.reason ?? row.problem ?? '',
+    row.reason ?? shorten(row.problem ?? ''),
     age(row.died ?? row.born, now),
   ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)),
   );
-  return (
-    [header, ...lines]
-      .map((cells) =>
-        cells
-          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
+  const rendered = [header, ...lines].map((cells) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
   );
+  return `${rendered.join('\n')}\n`;
 }
 
 /** HH:MM:SS in UTC: the date is nearly always today's, and the column stays narrow. */
@@ -98,4 +95,9 @@ function age(time: string | undefined, now: Date): string {
   if (seconds < 120) return `${seconds}s`;
   if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
   return `${Math.floor(seconds / 3600)}h`;
+}
+
+/** Long problem descriptions (YAML errors) would stretch the table: the JSON output has them whole. */
+function shorten(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

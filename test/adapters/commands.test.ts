@@ -1,0 +1,134 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { readInterpreter } from '../../src/commands/elf-interpreter.ts';
+import { install } from '../../src/commands/install.ts';
+import { status } from '../../src/commands/status.ts';
+
+const patchelf = spawnSync('patchelf', ['--version']).status === 0;
+
+/** A bundle like the build's: a small real executable with room for a long interpreter, and lib/. */
+function fakeBundle(dir: string): string {
+  mkdirSync(join(dir, 'lib'), { recursive: true });
+  const executable = join(dir, 'kubexit');
+  copyFileSync('/bin/true', executable);
+  execFileSync('patchelf', ['--set-interpreter', `/${'_'.repeat(200)}`, executable]);
+  for (const file of ['ld-linux-x86-64.so.2', 'libc.so.6'])
+    writeFileSync(join(dir, 'lib', file), `fake ${file}`);
+  return executable;
+}
+
+t.test(
+  'install copies the bundle and points its interpreter at the mount path',
+  { skip: patchelf ? false : 'patchelf is not installed' },
+  async (t) => {
+    const root = t.testdir({ target: {} });
+    const executable = fakeBundle(join(root, 'bundle'));
+    const lines: string[] = [];
+    const target = join(root, 'target');
+    t.equal(
+      await install({ executable, target, mountPath: '/kubexit', log: (l) => lines.push(l) }),
+      0,
+    );
+    t.same(readdirSync(target).sort(), ['kubexit', 'lib']);
+    t.same(readdirSync(join(target, 'lib')).sort(), ['ld-linux-x86-64.so.2', 'libc.so.6']);
+    t.equal(
+      readInterpreter(readFileSync(join(target, 'kubexit'))),
+      '/kubexit/lib/ld-linux-x86-64.so.2',
+    );
+    t.match(lines, [
+      /installed the kubexit portable bundle \(its loader and 1 libraries\) into .*; containers that mount it at \/kubexit run \/kubexit\/kubexit/,
+    ]);
+    const first = readFileSync(join(target, 'kubexit'));
+    t.equal(
+      await install({ executable, target, mountPath: '/kubexit', log: () => {} }),
+      0,
+      'again',
+    );
+    t.same(readFileSync(join(target, 'kubexit')), first, 'idempotent');
+    t.same(readdirSync(target).sort(), ['kubexit', 'lib'], 'no temporary files left');
+    t.equal(await install({ executable, target, log: () => {} }), 0);
+    t.equal(
+      readInterpreter(readFileSync(join(target, 'kubexit'))),
+      `${target}/lib/ld-linux-x86-64.so.2`,
+      'the target by default',
+    );
+  },
+);
+
+t.test('install refuses to copy Node itself, and reports an unwritable target', async (t) => {
+  const root = t.testdir({ file: 'x' });
+  await t.rejects(
+    install({ executable: process.execPath, target: join(root, 'out'), log: () => {} }),
+    { exitCode: 2, message: /npm run build/ },
+  );
+  const executable = join(root, 'kubexit');
+  copyFileSync('/bin/true', executable);
+  await t.rejects(install({ executable, target: join(root, 'file', 'sub'), log: () => {} }), {
+    exitCode: 1,
+    message: /could not create/,
+  });
+});
+
+t.test(
+  'status shows every tombstone as a table, or JSON, skipping what is not a tombstone',
+  async (t) => {
+    const dir = t.testdir({
+      main: 'Born: "2026-01-01T00:00:00Z"\nReady: "2026-01-01T00:00:01Z"\nDied: "2026-01-01T00:00:30Z"\nExitCode: 143\nSignal: "SIGTERM"\nReason: "exited"\n',
+      proxy: 'Born: "2026-01-01T00:00:00Z"\nReadiness: "pending"\n',
+      legacy: 'Born: "2026-01-01T00:00:00Z"\n',
+      broken: '{{{',
+      '.kubexit-123.tmp': 'Born: "2026-01-01T00:00:00Z"\n',
+    });
+    symlinkSync(join(dir, 'main'), join(dir, 'link'));
+    let text = '';
+    const now = new Date('2026-01-01T00:05:00Z');
+    t.equal(
+      await status({
+        graveyard: dir,
+        json: false,
+        now,
+        write: (s) => {
+          text += s;
+        },
+      }),
+      0,
+    );
+    const lines = text.trimEnd().split('\n');
+    t.match(lines[0], /^NAME\s+STATE\s+BORN\s+READY\s+DIED\s+EXIT\s+REASON\s+AGE$/);
+    t.match(text, /broken\s+invalid\s+is not valid YAML/);
+    t.match(text, /legacy\s+ready\s+00:00:00\s+5m/);
+    t.match(text, /link\s+invalid\s+is a symbolic link/);
+    t.match(text, /main\s+dead\s+00:00:00\s+00:00:01\s+00:00:30\s+143 \(SIGTERM\)\s+exited\s+4m/);
+    t.match(text, /proxy\s+starting\s+00:00:00/);
+    t.notMatch(text, /kubexit-123/);
+    let json = '';
+    await status({
+      graveyard: dir,
+      json: true,
+      now,
+      write: (s) => {
+        json += s;
+      },
+    });
+    t.match(JSON.parse(json), [
+      { name: 'broken', state: 'invalid' },
+      { name: 'legacy', state: 'ready' },
+      { name: 'link' },
+      { name: 'main', state: 'dead', exitCode: 143 },
+      { name: 'proxy', state: 'starting' },
+    ]);
+    await t.rejects(
+      status({ graveyard: join(dir, 'missing'), json: false, now, write: () => {} }),
+      { exitCode: 1, message: /could not read the graveyard/ },
+    );
+  },
+);
