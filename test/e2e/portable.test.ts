@@ -136,3 +136,43 @@ t.test(
     t.match(readFileSync(join(graveyard, 'app'), 'utf8'), /ExitCode: 7/);
   },
 );
+
+const ARM64 = new URL('../../dist/linux-arm64/', import.meta.url).pathname;
+const qemu = spawnSync('qemu-aarch64-static', ['--version']).status === 0;
+const arm64Skip = !existsSync(join(ARM64, 'kubexit-glibc'))
+  ? 'the arm64 build is missing: run npm run build -- --all'
+  : !qemu
+    ? 'qemu-aarch64-static (Debian qemu-user-static) is not installed'
+    : false;
+
+t.test(
+  'the arm64 build supervises a command under qemu user emulation',
+  { skip: arm64Skip },
+  async (t) => {
+    const graveyard = t.testdir();
+    const run = spawnSync(
+      'qemu-aarch64-static',
+      ['-L', '/usr/aarch64-linux-gnu', join(ARM64, 'kubexit-glibc'), 'sh', '-c', 'exit 3'],
+      {
+        env: { ...process.env, KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: graveyard },
+        encoding: 'utf8',
+      },
+    );
+    t.equal(run.status, 3, run.stderr);
+    t.match(readFileSync(join(graveyard, 'main'), 'utf8'), /ExitCode: 3/);
+  },
+);
+
+t.test(
+  'the arm64 portable bundle runs in an image without libc under qemu',
+  { skip: arm64Skip || skip },
+  async (t) => {
+    const root = new RootFs()
+      .copy(join(ARM64, 'kubexit'), '/kubexit')
+      .copy('/usr/bin/qemu-aarch64-static', '/qemu');
+    const ended = await runInContainer(root, ['/qemu', '/kubexit/kubexit', '--version'], {})
+      .finished;
+    t.equal(ended.code, 0, ended.stderr);
+    t.match(ended.stdout, /^\d+\.\d+\.\d+\n$/);
+  },
+);

@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
 
 /** The CLI under test: the repository's bin, or another build named by KUBEXIT_BIN. */
-export const KUBEXIT_BIN =
-  process.env.KUBEXIT_BIN ?? fileURLToPath(new URL('../../bin/kubexit.js', import.meta.url));
+export const KUBEXIT_BIN = process.env.KUBEXIT_BIN
+  ? resolve(process.env.KUBEXIT_BIN)
+  : fileURLToPath(new URL('../../bin/kubexit.js', import.meta.url));
 
 export interface Finished {
   readonly code: number | null;
