@@ -70,6 +70,14 @@ function checkKubexitPod(
   spec: { containers: Container[]; initContainers?: Container[] },
 ): void {
   const names = new Set([...spec.containers, ...(spec.initContainers ?? [])].map((c) => c.name));
+  const installer = (spec.initContainers ?? []).find(
+    (c) => (c as { args?: string[] }).args?.join(' ') === 'install /kubexit',
+  );
+  t.ok(installer, 'an init container installs kubexit into the shared volume');
+  t.ok(
+    installer?.volumeMounts?.some((m) => m.mountPath === '/kubexit'),
+    'at /kubexit',
+  );
   for (const container of spec.containers.filter((c) => c.command?.[0] === '/kubexit/kubexit')) {
     const env = Object.fromEntries(
       (container.env ?? [])
@@ -84,6 +92,10 @@ function checkKubexitPod(
     t.ok(
       container.volumeMounts?.some((m) => m.mountPath === '/graveyard'),
       `${container.name}: the graveyard is mounted`,
+    );
+    t.ok(
+      container.volumeMounts?.some((m) => m.mountPath === '/kubexit'),
+      `${container.name}: kubexit's volume is mounted`,
     );
     const values = Object.fromEntries(
       OPTION_SPECS.filter((s) => env[s.env] !== undefined).map((s) => [
