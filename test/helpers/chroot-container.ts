@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Container } from './kubexit.ts';
@@ -25,12 +25,38 @@ export class RootFs {
     return this;
   }
 
-  /** A static busybox as /bin/sh and friends: a shell without any libc. */
+  write(path: string, content: string, mode = 0o644): this {
+    mkdirSync(dirname(join(this.dir, path)), { recursive: true });
+    writeFileSync(join(this.dir, path), content, { mode });
+    return this;
+  }
+
+  /**
+   * A static busybox as /bin/sh and friends: a shell without any libc. With /etc/hosts and /tmp,
+   * as the kubelet and the image would provide.
+   */
   withBusybox(): this {
     this.copy('/bin/busybox', '/bin/busybox');
-    for (const applet of ['sh', 'sleep', 'echo', 'cat', 'true', 'false', 'ls', 'test', 'touch'])
-      this.link('busybox', `/bin/${applet}`);
-    return this;
+    const applets = [
+      'sh',
+      'sleep',
+      'echo',
+      'cat',
+      'true',
+      'false',
+      'ls',
+      'test',
+      'touch',
+      'mkdir',
+      'wget',
+      'httpd',
+      'nc',
+      'printf',
+      'date',
+    ];
+    for (const applet of applets) this.link('busybox', `/bin/${applet}`);
+    mkdirSync(join(this.dir, 'tmp'), { recursive: true, mode: 0o1777 });
+    return this.write('/etc/hosts', '127.0.0.1 localhost\n::1 localhost\n');
   }
 }
 
@@ -41,7 +67,11 @@ export class RootFs {
 export function runInContainer(
   root: RootFs,
   command: readonly string[],
-  { env = {}, volumes = {} }: { env?: Record<string, string>; volumes?: Record<string, string> },
+  {
+    env = {},
+    volumes = {},
+    network,
+  }: { env?: Record<string, string>; volumes?: Record<string, string>; network?: string },
 ): Container {
   const binds = Object.entries(volumes).flatMap(([mountPath, hostDir]) => {
     mkdirSync(join(root.dir, mountPath), { recursive: true });
@@ -51,7 +81,9 @@ export function runInContainer(
   // $1..$2n are pairs to bind; the rest is the command. No user input reaches this shell. /proc is
   // mounted as a container runtime does, showing the container's own PID namespace.
   const script = `n=${binds.length / 2}; while [ "$n" -gt 0 ]; do mount --bind "$1" "$2"; shift 2; n=$((n-1)); done; mount -t proc proc "$0/proc"; exec chroot "$0" "$@"`;
+  const inNetwork = network === undefined ? [] : ['ip', 'netns', 'exec', network];
   const launcher = [
+    ...inNetwork,
     'unshare',
     '--pid',
     '--fork',

@@ -1,0 +1,132 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { parse, parseAllDocuments } from 'yaml';
+import { canEmulateContainers, RootFs } from '../helpers/chroot-container.ts';
+import {
+  type EmulatedImage,
+  type EmulatedPod,
+  podFromCompose,
+  podFromManifest,
+  runPod,
+} from '../helpers/pod-emulator.ts';
+
+/*
+ * The examples, run as pods: kubexit is installed by the init container exactly as the manifest
+ * says, every image is a root filesystem without libc (a static busybox plus a fake of the
+ * program the real image would run), and each container's exit code is asserted.
+ */
+
+const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
+const KUBEXIT_IMAGE = new URL(`../../dist/linux-${ARCH}/image/opt/kubexit`, import.meta.url)
+  .pathname;
+const skip = !existsSync(join(KUBEXIT_IMAGE, 'kubexit'))
+  ? 'dist/ is not built: run npm run build first'
+  : !canEmulateContainers
+    ? 'unshare, chroot and ip netns need root here'
+    : false;
+
+/** An image that runs one program, a shell script standing in for the real binary. */
+function programImage(path: string, script: string): EmulatedImage {
+  return { rootfs: () => new RootFs().withBusybox().write(path, `#!/bin/sh\n${script}\n`, 0o755) };
+}
+
+const SERVE_UNTIL_TERM = 'trap "echo stopping; exit 0" TERM; while :; do sleep 0.1 & wait; done';
+
+function images(forwarderExit = 0): Record<string, EmulatedImage> {
+  const kubexit: EmulatedImage = {
+    rootfs: () => new RootFs().copy(KUBEXIT_IMAGE, '/opt/kubexit'),
+    entrypoint: ['/opt/kubexit/kubexit'],
+    cmd: ['install', '/kubexit'],
+  };
+  return {
+    'kubexit:0.1.0': kubexit,
+    'kubexit:local': kubexit,
+    'busybox:1.36': { rootfs: () => new RootFs().withBusybox(), cmd: ['sh'] },
+    'registry.example/forwarder:1.4': programImage(
+      '/usr/local/bin/forwarder',
+      `echo "forwarding from $2"; sleep 0.3; exit ${forwarderExit}`,
+    ),
+    'registry.example/queue:3.12': programImage(
+      '/usr/local/bin/queue-server',
+      `echo listening; ${SERVE_UNTIL_TERM}`,
+    ),
+    'registry.example/exporter:2.3': programImage(
+      '/usr/local/bin/python',
+      'wget -q -O- http://localhost:9000/minio/health/ready && echo exported',
+    ),
+    'registry.example/minio-gateway:2024.1': programImage(
+      '/usr/local/bin/minio',
+      'mkdir -p /tmp/www/minio/health; echo ok > /tmp/www/minio/health/ready; sleep 0.5; exec httpd -f -p 127.0.0.1:9000 -h /tmp/www',
+    ),
+    'registry.example/report-builder:1.9': programImage(
+      '/usr/local/bin/report-builder',
+      'cat "$2"',
+    ),
+    'registry.example/rds-token-refresher:0.4': programImage(
+      '/usr/local/bin/refresh-tokens',
+      `sleep 0.5; echo "app:token-1" > "$4"; ${SERVE_UNTIL_TERM}`,
+    ),
+  };
+}
+
+function manifestPod(file: string): EmulatedPod {
+  const docs = parseAllDocuments(
+    readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8'),
+  ).map((d) => d.toJS());
+  return podFromManifest(docs.find((d) => d.kind === 'Job' || d.kind === 'Pod'));
+}
+
+t.test(
+  'queue-sidecar-job: the forwarder succeeds, the queue is stopped, every container exits 0',
+  { skip },
+  async (t) => {
+    const result = await runPod(manifestPod('queue-sidecar-job.yaml'), images());
+    t.equal(result.init.kubexit?.code, 0, 'kubexit installed by the init container');
+    t.equal(result.containers.forwarder?.code, 0, result.containers.forwarder?.stderr ?? '');
+    t.equal(result.containers.queue?.code, 0, result.containers.queue?.stderr ?? '');
+    t.match(result.containers.queue?.stderr, /death dependency "forwarder" \(exit 0\) died/);
+  },
+);
+
+t.test(
+  'queue-sidecar-job: a failing forwarder fails the pod with its code; the queue still exits 0',
+  { skip },
+  async (t) => {
+    const result = await runPod(manifestPod('queue-sidecar-job.yaml'), images(3));
+    t.equal(result.containers.forwarder?.code, 3);
+    t.equal(result.containers.queue?.code, 0);
+  },
+);
+
+t.test(
+  'minio-gateway-pod: the job starts once MinIO answers, and MinIO stops with it',
+  { skip },
+  async (t) => {
+    const result = await runPod(manifestPod('minio-gateway-pod.yaml'), images());
+    t.equal(result.containers.base?.code, 0, result.containers.base?.stderr ?? '');
+    t.match(result.containers.base?.stdout, /exported/, 'MinIO was serving when the job ran');
+    t.equal(result.containers.minio?.code, 0, result.containers.minio?.stderr ?? '');
+  },
+);
+
+t.test(
+  'credentials-sidecar-job: the app starts after the first credentials, the refresher ends with it',
+  { skip },
+  async (t) => {
+    const result = await runPod(manifestPod('credentials-sidecar-job.yaml'), images());
+    t.equal(result.containers.app?.code, 0, result.containers.app?.stderr ?? '');
+    t.equal(result.containers.app?.stdout, 'app:token-1\n');
+    t.equal(result.containers['token-refresher']?.code, 0);
+  },
+);
+
+t.test('the docker-compose example runs the same way', { skip }, async (t) => {
+  const compose = parse(
+    readFileSync(new URL('../../examples/docker-compose/compose.yaml', import.meta.url), 'utf8'),
+  );
+  const result = await runPod(podFromCompose(compose), images());
+  t.equal(result.init.install?.code, 0);
+  t.equal(result.containers.forwarder?.code, 0, result.containers.forwarder?.stderr ?? '');
+  t.equal(result.containers.queue?.code, 0, result.containers.queue?.stderr ?? '');
+});
