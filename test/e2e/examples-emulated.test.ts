@@ -130,3 +130,18 @@ t.test('the docker-compose example runs the same way', { skip }, async (t) => {
   t.equal(result.containers.forwarder?.code, 0, result.containers.forwarder?.stderr ?? '');
   t.equal(result.containers.queue?.code, 0, result.containers.queue?.stderr ?? '');
 });
+
+t.test(
+  "the Jobs of the kind workflow: one completes, one fails with its main container's code",
+  { skip },
+  async (t) => {
+    const docs = parseAllDocuments(
+      readFileSync(new URL('../kind/jobs.yaml', import.meta.url), 'utf8'),
+    ).map((d) => d.toJS());
+    const [ok, fail] = await Promise.all(docs.map((doc) => runPod(podFromManifest(doc), images())));
+    t.equal(ok?.containers.forwarder?.code, 0);
+    t.equal(ok?.containers.queue?.code, 0);
+    t.equal(fail?.containers.forwarder?.code, 3);
+    t.equal(fail?.containers.queue?.code, 0);
+  },
+);

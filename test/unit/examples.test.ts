@@ -9,7 +9,13 @@ import type { OptionKey } from '../../src/core/options.ts';
 import { OPTION_SPECS } from '../../src/core/options.ts';
 
 const dir = new URL('../../examples/', import.meta.url);
+const kindDir = new URL('../kind/', import.meta.url);
 const manifests = readdirSync(dir).filter((file) => file.endsWith('.yaml'));
+/** The examples, and the Jobs the kind workflow runs: all must be valid and consistent. */
+const allManifests = [
+  ...manifests.map((f) => new URL(f, dir)),
+  ...readdirSync(kindDir).map((f) => new URL(f, kindDir)),
+];
 
 /** Models by apiVersion/kind: each validates against the Kubernetes OpenAPI schema. */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -49,20 +55,23 @@ t.test('there is an example for each scenario of the brief, and the API-mode RBA
   }
 });
 
-for (const file of manifests) {
-  t.test(`${file} is valid Kubernetes and a consistent kubexit pod`, async (t) => {
-    const docs = parseAllDocuments(readFileSync(new URL(file, dir), 'utf8')).map((d) => d.toJS());
-    for (const doc of docs) {
-      const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
-      t.ok(Model, `a model for ${doc.apiVersion}/${doc.kind}`);
-      if (Model)
-        t.doesNotThrow(
-          () => new Model(doc as never).validate(),
-          `${doc.kind} ${doc.metadata?.name} validates`,
-        );
-      if (doc.kind === 'Pod' || doc.kind === 'Job') checkKubexitPod(t, podSpecOf(doc));
-    }
-  });
+for (const file of allManifests) {
+  t.test(
+    `${file.pathname.split('/').slice(-2).join('/')} is valid Kubernetes and a consistent kubexit pod`,
+    async (t) => {
+      const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS());
+      for (const doc of docs) {
+        const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
+        t.ok(Model, `a model for ${doc.apiVersion}/${doc.kind}`);
+        if (Model)
+          t.doesNotThrow(
+            () => new Model(doc as never).validate(),
+            `${doc.kind} ${doc.metadata?.name} validates`,
+          );
+        if (doc.kind === 'Pod' || doc.kind === 'Job') checkKubexitPod(t, podSpecOf(doc));
+      }
+    },
+  );
 }
 
 function checkKubexitPod(
