@@ -59,6 +59,21 @@ function images(forwarderExit = 0): Record<string, EmulatedImage> {
       '/usr/local/bin/minio',
       'mkdir -p /tmp/www/minio/health; echo ok > /tmp/www/minio/health/ready; sleep 0.5; exec httpd -f -p 127.0.0.1:9000 -h /tmp/www',
     ),
+    'registry.example/airflow-task:5.0': programImage(
+      '/usr/local/bin/airflow',
+      'echo "task $4 done"',
+    ),
+    // A stand-in for the injected istio-proxy: readiness on 15021, and it quits when something
+    // POSTs to 15020 (nc answers one request, then the proxy exits 0 as Envoy's quitquitquit does).
+    'istio/proxyv2:emulated': programImage(
+      '/usr/local/bin/pilot-agent',
+      [
+        'sleep 0.5; mkdir -p /tmp/www/healthz; echo ok > /tmp/www/healthz/ready',
+        'httpd -p 127.0.0.1:15021 -h /tmp/www',
+        'printf "HTTP/1.0 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nOK\\n" | nc -l -p 15020 > /tmp/request',
+        'head -n 1 /tmp/request; exit 0',
+      ].join('\n'),
+    ),
     'registry.example/report-builder:1.9': programImage(
       '/usr/local/bin/report-builder',
       'cat "$2"',
@@ -118,6 +133,31 @@ t.test(
     t.equal(result.containers.app?.code, 0, result.containers.app?.stderr ?? '');
     t.equal(result.containers.app?.stdout, 'app:token-1\n');
     t.equal(result.containers['token-refresher']?.code, 0);
+  },
+);
+
+t.test(
+  'istio-job: the task waits for the injected proxy, then asks it to quit; the pod completes',
+  { skip },
+  async (t) => {
+    const pod = manifestPod('istio-job.yaml');
+    // What the injection webhook adds: a proxy container that kubexit does not wrap.
+    const proxy = {
+      name: 'istio-proxy',
+      image: 'istio/proxyv2:emulated',
+      command: ['pilot-agent'],
+      env: {},
+      mounts: {},
+    };
+    const result = await runPod({ ...pod, containers: [...pod.containers, proxy] }, images());
+    t.equal(result.containers.base?.code, 0, result.containers.base?.stderr ?? '');
+    t.match(result.containers.base?.stdout, /task export done/);
+    t.match(
+      result.containers.base?.stderr,
+      /shutdown call POST http:\/\/127.0.0.1:15020\/quitquitquit: HTTP 200/,
+    );
+    t.equal(result.containers['istio-proxy']?.code, 0, 'the proxy quit when asked');
+    t.match(result.containers['istio-proxy']?.stdout, /^POST \/quitquitquit HTTP\/1.1/);
   },
 );
 

@@ -1,0 +1,70 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { Container, KUBEXIT_BIN, startContainer } from '../helpers/kubexit.ts';
+
+const fromSource = KUBEXIT_BIN.endsWith('.js');
+
+t.test("status prints the pod's tombstones as a table and as JSON", async (t) => {
+  const graveyard = t.testdir();
+  await startContainer(graveyard, 'main', ['sh', '-c', 'exit 3']).finished;
+  const table = await new Container(['status', '--graveyard', graveyard], {}).finished;
+  t.equal(table.code, 0);
+  t.match(
+    table.stdout,
+    /^NAME\s+STATE\s+BORN\s+READY\s+DIED\s+EXIT\s+REASON\s+AGE\nmain\s+dead\s+\S+\s+\S+\s+\S+\s+3\s+exited\s+\d+s\n$/,
+  );
+  const json = await new Container(['status', '--json'], { KUBEXIT_GRAVEYARD: graveyard }).finished;
+  t.match(JSON.parse(json.stdout), [
+    { name: 'main', state: 'dead', exitCode: 3, reason: 'exited' },
+  ]);
+});
+
+t.test('status on a missing graveyard exits 1 naming the fix', async (t) => {
+  const ended = await new Container(['status', '--graveyard', '/nonexistent/graveyard'], {})
+    .finished;
+  t.equal(ended.code, 1);
+  t.match(
+    ended.stderr,
+    /could not read the graveyard \/nonexistent\/graveyard \(ENOENT\): pass --graveyard or set KUBEXIT_GRAVEYARD/,
+  );
+});
+
+t.test(
+  'install from the sources refuses and says how to build',
+  { skip: fromSource ? false : 'runs only from the sources' },
+  async (t) => {
+    const ended = await new Container(['install', t.testdir()], {}).finished;
+    t.equal(ended.code, 2);
+    t.match(ended.stderr, /npm run build/);
+  },
+);
+
+t.test(
+  'the built executable installs itself',
+  { skip: fromSource ? 'runs only against a built executable' : false },
+  async (t) => {
+    const target = join(t.testdir(), 'kubexit');
+    const ended = await new Container(['install', target], {}).finished;
+    t.equal(ended.code, 0, ended.stderr);
+    t.ok(existsSync(join(target, 'kubexit')));
+    t.same(readdirSync(target).sort(), ['kubexit', 'lib']);
+  },
+);
+
+t.test('install without a directory is a usage error', async (t) => {
+  const ended = await new Container(['install'], {}).finished;
+  t.equal(ended.code, 2);
+  t.match(ended.stderr, /missing required argument 'dir'/);
+});
+
+t.test(
+  '"kubexit -- install" supervises a program called install, not the subcommand',
+  async (t) => {
+    const graveyard = t.testdir();
+    const ended = await startContainer(graveyard, 'main', ['--', 'install', '--version']).finished;
+    t.equal(ended.code, 0);
+    t.match(ended.stdout, /install \(GNU coreutils\)/);
+    t.match(ended.stderr, /started install/);
+  },
+);
