@@ -53,6 +53,7 @@ export class RootFs {
       'nc',
       'printf',
       'date',
+      'head',
     ];
     for (const applet of applets) this.link('busybox', `/bin/${applet}`);
     mkdirSync(join(this.dir, 'tmp'), { recursive: true, mode: 0o1777 });
