@@ -64,6 +64,13 @@ export class ChokidarWatcher implements Watcher {
     this.#watcher = watcher;
     const report = (path: string) => onChange(basename(path));
     watcher.on('add', report).on('change', report).on('unlink', report);
+    // chokidar stats and reconciles before its add/change events, which costs 1-6 ms; its raw
+    // inotify events arrive within a fraction of a millisecond. Both are used: a dependency read
+    // twice is harmless, and the raw event makes a sidecar react to a death at once.
+    watcher.on('raw', (_event, path) => {
+      const name = typeof path === 'string' ? basename(path) : '';
+      if (name !== '' && !name.startsWith('.')) onChange(name);
+    });
     const fellBack = new Promise<void>((resolve) => {
       watcher.on('error', (raised) => {
         const error = raised instanceof Error ? raised : new Error(String(raised));

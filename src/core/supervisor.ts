@@ -22,7 +22,12 @@ import type {
 import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
 import { callShutdownUrls } from './shutdown-calls.ts';
 import { type SignalName, TERMINATING_SIGNALS } from './signals.ts';
-import type { StopReason, Tombstone } from './tombstone.ts';
+import {
+  parseTombstone,
+  type StopReason,
+  serializeTombstone,
+  type Tombstone,
+} from './tombstone.ts';
 import { TombstoneWriter } from './tombstone-writer.ts';
 
 /** Everything the supervisor talks to; main wires the real ones, tests pass fakes. */
@@ -149,6 +154,7 @@ export class Supervisor {
     });
     if (this.#terminatedBy !== undefined) child.signalGroup(this.#terminatedBy);
     await this.#tombstone.recordBirth(born, this.#config.readyCheck !== undefined);
+    await this.#warmUp();
     this.#watchOwnReadiness();
     this.#onDependencyChange();
     const result = await child.exited;
@@ -156,6 +162,22 @@ export class Supervisor {
     this.#cancelKill?.();
     this.#readiness?.cancel();
     return this.#childOutcome(result);
+  }
+
+  /**
+   * Runs the path a death takes once, while nothing else is happening: reading a tombstone that
+   * exists and parsing it. Otherwise the first death that matters would also be the first time
+   * that code runs, and its compilation would be added to the sidecar's reaction time.
+   */
+  async #warmUp(): Promise<void> {
+    if (this.#config.deathDeps.length === 0) return;
+    const own = await this.#ports.graveyard.read(this.#config.name);
+    if (own.kind === 'ok')
+      deathTrigger(
+        this.#config.deathDeps,
+        this.#config.deathDepsPolicy,
+        new Map([[this.#config.name, own.tombstone]]),
+      );
   }
 
   /** Polls this container's readiness check until it first passes, then records it. */

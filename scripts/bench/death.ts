@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileHas, KUBEXIT, start, tempDir, until } from './helpers.ts';
+import { type Summary, summarize } from './stats.ts';
+
+/** How long each fresh supervisor idles before the death it reacts to. */
+export const SETTLE_MS = 250;
+
+const DIED = 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: 0\n';
+
+/**
+ * Death reaction latency: from the main container's tombstone being renamed into place to the
+ * sidecar's child receiving its stop signal. One supervisor per trial, started fresh and left idle
+ * for SETTLE_MS before the rename, as in a pod where the sidecar waits while the main works.
+ */
+export async function measureDeathReaction(
+  stamp: string,
+  trials: number,
+  mode: 'auto' | 'poll',
+  pollInterval: string,
+): Promise<Summary> {
+  const latencies: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const dir = tempDir('death');
+    const graveyard = join(dir, 'graveyard');
+    const [ready, stamped] = [join(dir, 'ready'), join(dir, 'signalled')];
+    const sidecar = start(KUBEXIT, [stamp, 'child', ready, stamped], {
+      KUBEXIT_NAME: 'sidecar',
+      KUBEXIT_GRAVEYARD: graveyard,
+      KUBEXIT_DEATH_DEPS: 'main',
+      KUBEXIT_WATCH: mode,
+      KUBEXIT_POLL_INTERVAL: pollInterval,
+      KUBEXIT_LOG_LEVEL: 'error',
+    });
+    await until(
+      () => fileHas(ready, 'ready') && fileHas(join(graveyard, 'sidecar'), 'Born'),
+      'the sidecar to start',
+    );
+    // A sidecar has been waiting a while when its main container dies: let it settle first.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    writeFileSync(join(graveyard, '.main.tmp'), DIED);
+    const renamedAt = BigInt(
+      execFileSync(stamp, ['rename', join(graveyard, '.main.tmp'), join(graveyard, 'main')], {
+        encoding: 'utf8',
+      }).trim(),
+    );
+    await sidecar.exited;
+    const signalledAt = BigInt(readFileSync(stamped, 'utf8').trim());
+    latencies.push(Number(signalledAt - renamedAt) / 1e6);
+  }
+  return summarize(latencies);
+}

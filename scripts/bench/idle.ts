@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { cpuMs, fileHas, KUBEXIT, NODE, rssMiB, start, tempDir, until } from './helpers.ts';
+import { type Summary, summarize } from './stats.ts';
+
+export interface IdleRow {
+  readonly label: string;
+  readonly rssMiB: Summary;
+  readonly privateMiB: Summary;
+  readonly cpuMs: Summary;
+}
+
+/**
+ * What a waiting supervisor costs: resident memory of the supervisor process alone (its child is
+ * a separate process) and CPU time while it waits for a death dependency that doesn't die, next to
+ * a bare idle `node` on the same Node. All instances run at once for the same `seconds`.
+ */
+export async function measureIdle(instances: number, seconds: number): Promise<IdleRow[]> {
+  const kinds: Array<{ label: string; env: Record<string, string>; command: string[] }> = [
+    {
+      label: 'bare idle node (same Node 24)',
+      env: {},
+      command: [NODE, '-e', 'setInterval(() => {}, 1e9)'],
+    },
+    {
+      label: 'dist/kubexit waiting, inotify',
+      env: { KUBEXIT_WATCH: 'auto' },
+      command: [KUBEXIT, 'sleep', '3600'],
+    },
+    {
+      label: 'dist/kubexit waiting, polling 100ms',
+      env: { KUBEXIT_WATCH: 'poll' },
+      command: [KUBEXIT, 'sleep', '3600'],
+    },
+  ];
+  const running = kinds.flatMap((kind, index) =>
+    Array.from({ length: instances }, (_, n) => {
+      const graveyard = tempDir(`idle-${index}-${n}`);
+      const env = {
+        KUBEXIT_NAME: 'sidecar',
+        KUBEXIT_GRAVEYARD: graveyard,
+        KUBEXIT_DEATH_DEPS: 'main',
+        KUBEXIT_LOG_LEVEL: 'error',
+        ...kind.env,
+      };
+      return {
+        kind: index,
+        graveyard,
+        process: start(kind.command[0] as string, kind.command.slice(1), env),
+      };
+    }),
+  );
+  for (const entry of running.filter((r) => r.kind > 0)) {
+    await until(
+      () => fileHas(join(entry.graveyard, 'sidecar'), 'Born'),
+      'the supervisors to start',
+    );
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const before = running.map((r) => cpuMs(r.process.pid));
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const rss = running.map((r) => rssMiB(r.process.pid));
+  const anonymous = running.map((r) => rssMiB(r.process.pid, 'RssAnon'));
+  const cpu = running.map((r, i) => cpuMs(r.process.pid) - (before[i] ?? 0));
+  for (const r of running) r.process.kill('SIGKILL');
+  await Promise.all(running.map((r) => r.process.exited));
+  return kinds.map((kind, index) => ({
+    label: kind.label,
+    rssMiB: summarize(rss.filter((_, i) => running[i]?.kind === index)),
+    privateMiB: summarize(anonymous.filter((_, i) => running[i]?.kind === index)),
+    cpuMs: summarize(cpu.filter((_, i) => running[i]?.kind === index)),
+  }));
+}

@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ROOT } from './helpers.ts';
+
+export interface SizeRow {
+  readonly label: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+function measure(label: string, paths: readonly string[]): SizeRow {
+  const bytes = paths.reduce((sum, path) => sum + statSync(path).size, 0);
+  const gzipBytes = paths.reduce(
+    (sum, path) => sum + gzipSync(readFileSync(path), { level: 9 }).length,
+    0,
+  );
+  return { label, bytes, gzipBytes };
+}
+
+/** The executable and the portable bundle (executable + loader + libraries). */
+export function measureSize(): SizeRow[] {
+  const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
+  return [
+    measure('dist/kubexit (single executable)', [join(ROOT, 'dist', 'kubexit')]),
+    measure(
+      `portable bundle (linux-${arch})`,
+      files(join(ROOT, 'dist', `linux-${arch}`, 'kubexit')),
+    ),
+  ];
+}
