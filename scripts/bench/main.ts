@@ -56,7 +56,7 @@ async function run(): Promise<string> {
   const kubexit =
     startup.find((row) => row.label.startsWith('dist/kubexit'))?.ms.median ?? Number.NaN;
   const bareNode = idle[0]?.rssMiB.median ?? Number.NaN;
-  const [idleInotify, idlePolling] = [idle[1], idle[2]];
+  const idleInotify = idle[1];
   const largest = scale.at(-1);
   const lines = [
     '# Benchmarks',

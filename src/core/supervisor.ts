@@ -22,12 +22,7 @@ import type {
 import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
 import { callShutdownUrls } from './shutdown-calls.ts';
 import { type SignalName, TERMINATING_SIGNALS } from './signals.ts';
-import {
-  parseTombstone,
-  type StopReason,
-  serializeTombstone,
-  type Tombstone,
-} from './tombstone.ts';
+import type { StopReason, Tombstone } from './tombstone.ts';
 import { TombstoneWriter } from './tombstone-writer.ts';
 
 /** Everything the supervisor talks to; main wires the real ones, tests pass fakes. */
