@@ -12,8 +12,9 @@ import { type Config, parseConfig } from './core/config.ts';
 import { ConfigError, SupervisorError } from './core/errors.ts';
 import { EXIT_CODES } from './core/exit-codes.ts';
 import { isSafeName } from './core/names.ts';
+import type { Outcome } from './core/outcome.ts';
 import type { Logger, PodReadiness } from './core/ports.ts';
-import { type Outcome, Supervisor } from './core/supervisor.ts';
+import { Supervisor } from './core/supervisor.ts';
 
 /**
  * The composition root: parse, wire the real adapters, supervise, and return the exit code.

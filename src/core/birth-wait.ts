@@ -4,10 +4,10 @@ import type { DependencyView } from './dependency-view.ts';
 import { deadBirthDeps, deathTrigger, pendingBirthDeps } from './deps.ts';
 import { formatDuration } from './duration.ts';
 import { EXIT_CODES } from './exit-codes.ts';
+import { deathBeforeStart, type Outcome, signalBeforeStart } from './outcome.ts';
 import type { Clock, Logger, Prober } from './ports.ts';
 import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
-import { type SignalName, signalNumber } from './signals.ts';
-import type { Outcome } from './supervisor.ts';
+import type { SignalName } from './signals.ts';
 import type { Tombstone } from './tombstone.ts';
 
 /** How often a still-waiting container says what it waits for. */
@@ -173,23 +173,6 @@ export class BirthWait {
       );
     }
   }
-}
-
-function deathBeforeStart(dead: string[]): Outcome {
-  // The child never ran, so there is no code of its own to keep: this container did not fail.
-  const names = dead.map((name) => `"${name}"`).join(', ');
-  const message = `death dependency ${names} already died: not starting the command (exit 0)`;
-  return { exitCode: 0, reason: 'death-deps-before-start', message };
-}
-
-function signalBeforeStart(signal: SignalName): Outcome {
-  const exitCode = 128 + (signalNumber(signal) ?? 0);
-  return {
-    exitCode,
-    reason: 'signal-before-start',
-    signal,
-    message: `received ${signal} before the command started (exit ${exitCode})`,
-  };
 }
 
 function stateOf(tombstone: Tombstone | undefined): string {

@@ -4,9 +4,13 @@ import type { Config } from './config.ts';
 import { DependencyView } from './dependency-view.ts';
 import { deathTrigger } from './deps.ts';
 import { formatDuration } from './duration.ts';
-import { GraveyardError } from './errors.ts';
-import { EXIT_CODES } from './exit-codes.ts';
-import { type ChildResult, exitCodeOf } from './exit-status.ts';
+import {
+  childOutcome,
+  describeError,
+  failureOutcome,
+  type Outcome,
+  spawnFailure,
+} from './outcome.ts';
 import type {
   Child,
   Clock,
@@ -22,7 +26,7 @@ import type {
 import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
 import { callShutdownUrls } from './shutdown-calls.ts';
 import { type SignalName, TERMINATING_SIGNALS } from './signals.ts';
-import type { StopReason, Tombstone } from './tombstone.ts';
+import type { Tombstone } from './tombstone.ts';
 import { TombstoneWriter } from './tombstone-writer.ts';
 
 /** Everything the supervisor talks to; main wires the real ones, tests pass fakes. */
@@ -37,15 +41,6 @@ export interface SupervisorPorts {
   readonly poster: HttpPoster;
   /** Present in Kubernetes API mode only. */
   readonly podReadiness?: PodReadiness;
-}
-
-/** How the container's life ended. `exitCode` is both the process exit code and the tombstone's. */
-export interface Outcome {
-  readonly exitCode: number;
-  readonly reason: StopReason;
-  readonly message: string;
-  /** The signal that killed the child, when one did. */
-  readonly signal?: string;
 }
 
 /**
@@ -156,7 +151,7 @@ export class Supervisor {
     this.#childDone = true;
     this.#cancelKill?.();
     this.#readiness?.cancel();
-    return this.#childOutcome(result);
+    return childOutcome(result, this.#stoppedBy !== undefined, this.#config.ignoreCodeOnDeathDeps);
   }
 
   /**
@@ -213,22 +208,6 @@ export class Supervisor {
     });
   }
 
-  #childOutcome(result: ChildResult): Outcome {
-    const code = exitCodeOf(result);
-    const how =
-      result.signal === undefined
-        ? `exited with code ${code}`
-        : `was killed by ${result.signal} (exit ${code})`;
-    if (this.#stoppedBy === undefined) {
-      return { exitCode: code, reason: 'exited', signal: result.signal, message: `child ${how}` };
-    }
-    const exitCode = this.#config.ignoreCodeOnDeathDeps ? 0 : code;
-    const why = this.#config.ignoreCodeOnDeathDeps
-      ? '; exiting 0 because death dependencies stopped it'
-      : '';
-    return { exitCode, reason: 'death-deps', signal: result.signal, message: `child ${how}${why}` };
-  }
-
   #onSignal(signal: SignalName): void {
     const logger = this.#ports.logger;
     if (this.#childDone) return;
@@ -251,14 +230,7 @@ export class Supervisor {
       this.#child.signalGroup('SIGKILL');
       await this.#child.exited;
     }
-    if (error instanceof GraveyardError) {
-      return { exitCode: error.exitCode, reason: 'config-error', message: error.message };
-    }
-    return {
-      exitCode: EXIT_CODES.internal,
-      reason: 'internal-error',
-      message: `internal error: ${describe(error)}`,
-    };
+    return failureOutcome(error);
   }
 
   async #record(outcome: Outcome): Promise<void> {
@@ -267,7 +239,7 @@ export class Supervisor {
       await this.#tombstone.died({ died: this.#ports.clock.now(), exitCode, signal, reason });
     } catch (error) {
       this.#ports.logger.error(
-        `could not write the tombstone: ${describe(error)}; dependents will not see this death`,
+        `could not write the tombstone: ${describeError(error)}; dependents will not see this death`,
       );
     }
   }
@@ -286,36 +258,6 @@ export class Supervisor {
   }
 }
 
-function spawnFailure(command: string, errorCode: string, message: string): Outcome {
-  if (errorCode === 'ENOENT') {
-    const fix = command.includes('/')
-      ? 'check the path'
-      : 'check the name and PATH, or give an absolute path';
-    return {
-      exitCode: EXIT_CODES.notFound,
-      reason: 'spawn-failed',
-      message: `command not found: ${command} (${fix})`,
-    };
-  }
-  if (errorCode === 'EACCES' || errorCode === 'ENOEXEC' || errorCode === 'EISDIR') {
-    const fix = 'make sure it is an executable file (chmod +x) with a valid interpreter line';
-    return {
-      exitCode: EXIT_CODES.notExecutable,
-      reason: 'spawn-failed',
-      message: `command not executable: ${command} (${errorCode}; ${fix})`,
-    };
-  }
-  return {
-    exitCode: EXIT_CODES.notExecutable,
-    reason: 'spawn-failed',
-    message: `could not start ${command}: ${message}`,
-  };
-}
-
 function exitNote(tombstone: Tombstone | undefined): string {
   return tombstone?.exitCode === undefined ? '' : ` (exit ${tombstone.exitCode})`;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,0 +1,100 @@
+import { GraveyardError } from './errors.ts';
+import { EXIT_CODES } from './exit-codes.ts';
+import { type ChildResult, exitCodeOf } from './exit-status.ts';
+import { type SignalName, signalNumber } from './signals.ts';
+import type { StopReason } from './tombstone.ts';
+
+/** How the container's life ended. `exitCode` is both the process exit code and the tombstone's. */
+export interface Outcome {
+  readonly exitCode: number;
+  readonly reason: StopReason;
+  readonly message: string;
+  /** The signal that killed the child, or ended kubexit before the child started. */
+  readonly signal?: string;
+}
+
+/** The child ended; `stoppedByDeathDeps` says whether kubexit stopped it. */
+export function childOutcome(
+  result: ChildResult,
+  stoppedByDeathDeps: boolean,
+  ignoreCode: boolean,
+): Outcome {
+  const code = exitCodeOf(result);
+  const how =
+    result.signal === undefined
+      ? `exited with code ${code}`
+      : `was killed by ${result.signal} (exit ${code})`;
+  if (!stoppedByDeathDeps)
+    return { exitCode: code, reason: 'exited', signal: result.signal, message: `child ${how}` };
+  const why = ignoreCode ? '; exiting 0 because death dependencies stopped it' : '';
+  return {
+    exitCode: ignoreCode ? 0 : code,
+    reason: 'death-deps',
+    signal: result.signal,
+    message: `child ${how}${why}`,
+  };
+}
+
+/** The command could not be started: 127 when it doesn't exist, 126 when it can't be run. */
+export function spawnFailure(command: string, errorCode: string, message: string): Outcome {
+  if (errorCode === 'ENOENT') {
+    const fix = command.includes('/')
+      ? 'check the path'
+      : 'check the name and PATH, or give an absolute path';
+    return {
+      exitCode: EXIT_CODES.notFound,
+      reason: 'spawn-failed',
+      message: `command not found: ${command} (${fix})`,
+    };
+  }
+  if (errorCode === 'EACCES' || errorCode === 'ENOEXEC' || errorCode === 'EISDIR') {
+    const fix = 'make sure it is an executable file (chmod +x) with a valid interpreter line';
+    return {
+      exitCode: EXIT_CODES.notExecutable,
+      reason: 'spawn-failed',
+      message: `command not executable: ${command} (${errorCode}; ${fix})`,
+    };
+  }
+  return {
+    exitCode: EXIT_CODES.notExecutable,
+    reason: 'spawn-failed',
+    message: `could not start ${command}: ${message}`,
+  };
+}
+
+/** Death dependencies died before the child could start. */
+export function deathBeforeStart(dead: readonly string[]): Outcome {
+  // The child never ran, so there is no code of its own to keep: this container did not fail.
+  const names = dead.map((name) => `"${name}"`).join(', ');
+  return {
+    exitCode: 0,
+    reason: 'death-deps-before-start',
+    message: `death dependency ${names} already died: not starting the command (exit 0)`,
+  };
+}
+
+/** A terminating signal arrived before the child started: 128+N, as if it had killed it. */
+export function signalBeforeStart(signal: SignalName): Outcome {
+  const exitCode = 128 + (signalNumber(signal) ?? 0);
+  return {
+    exitCode,
+    reason: 'signal-before-start',
+    signal,
+    message: `received ${signal} before the command started (exit ${exitCode})`,
+  };
+}
+
+/** An error ended the supervisor: an unusable graveyard (2), or anything unexpected (125). */
+export function failureOutcome(error: unknown): Outcome {
+  if (error instanceof GraveyardError)
+    return { exitCode: error.exitCode, reason: 'config-error', message: error.message };
+  return {
+    exitCode: EXIT_CODES.internal,
+    reason: 'internal-error',
+    message: `internal error: ${describeError(error)}`,
+  };
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
