@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -24,7 +25,9 @@ const skip = !existsSync(join(KUBEXIT_IMAGE, 'kubexit'))
   ? 'dist/ is not built: run npm run build first'
   : !canEmulateContainers
     ? 'unshare, chroot and ip netns need root here'
-    : false;
+    : spawnSync('ip', ['netns', 'list']).status !== 0
+      ? 'ip netns (Debian iproute2) is not available'
+      : false;
 
 /** An image that runs one program, a shell script standing in for the real binary. */
 function programImage(path: string, script: string): EmulatedImage {
