@@ -2,8 +2,9 @@ import type { Graveyard, Logger } from './ports.ts';
 import type { Tombstone } from './tombstone.ts';
 
 /**
- * This container's own tombstone. Each change rewrites the whole record, and writes are chained so
- * a slow readiness write can never land after the final one and undo a death.
+ * This container's own tombstone. Each change rewrites the whole record; writes are chained so they
+ * land in the order they were made, and once the final record is made, later changes (a readiness
+ * poll whose callback runs after the child exited) are dropped: nothing can undo a death.
  */
 export class TombstoneWriter {
   readonly #name: string;
@@ -16,11 +17,6 @@ export class TombstoneWriter {
     this.#name = name;
     this.#graveyard = graveyard;
     this.#logger = logger;
-  }
-
-  /** The birth time, once the child has started. */
-  get born(): string | undefined {
-    return this.#record.born;
   }
 
   /** The child started; without a readiness check it is ready at once. */
@@ -44,6 +40,7 @@ export class TombstoneWriter {
   }
 
   #write(record: Tombstone, what: string): Promise<void> {
+    if (this.#record.died !== undefined) return this.#queue;
     this.#record = record;
     this.#queue = this.#queue
       .then(() => this.#graveyard.write(this.#name, record))
