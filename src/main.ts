@@ -9,7 +9,7 @@ import { SystemClock } from './adapters/system-clock.ts';
 import { parseCommandLine } from './cli.ts';
 import { isSubcommand, runSubcommand } from './commands/subcommands.ts';
 import { type Config, parseConfig } from './core/config.ts';
-import { ConfigError, SupervisorError } from './core/errors.ts';
+import { ConfigError, describeError, SupervisorError } from './core/errors.ts';
 import { EXIT_CODES } from './core/exit-codes.ts';
 import { isSafeName } from './core/names.ts';
 import type { Outcome } from './core/outcome.ts';
@@ -155,7 +155,7 @@ async function reportConfigError(error: ConfigError): Promise<number> {
     await graveyard.prepare(name);
     await graveyard.write(name, { died, exitCode: error.exitCode, reason: 'config-error' });
   } catch (writeError) {
-    const why = writeError instanceof Error ? writeError.message : String(writeError);
+    const why = describeError(writeError);
     process.stderr.write(`kubexit[${name}]: error: could not write the tombstone either: ${why}\n`);
   }
   return error.exitCode;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GraveyardError } from '../core/errors.ts';
+import { errorCode, GraveyardError } from '../core/errors.ts';
 import type { Graveyard, ReadResult } from '../core/ports.ts';
 import {
   MAX_TOMBSTONE_BYTES,
@@ -28,7 +28,7 @@ export class FsGraveyard implements Graveyard {
 
   async prepare(name: string): Promise<void> {
     await mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
-      if (codeOf(error) === 'EEXIST' || codeOf(error) === 'ENOTDIR') return;
+      if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOTDIR') return;
       throw unusable(this.dir, 'could not be created', error);
     });
     const info = await stat(this.dir).catch(() => undefined);
@@ -81,7 +81,7 @@ export class FsGraveyard implements Graveyard {
         ? { kind: 'ok', tombstone: parsed.tombstone }
         : { kind: 'invalid', problem: parsed.problem };
     } catch (error) {
-      return { kind: 'invalid', problem: `could not be read (${codeOf(error)})` };
+      return { kind: 'invalid', problem: `could not be read (${errorCode(error)})` };
     } finally {
       await handle.close().catch(() => {});
     }
@@ -119,7 +119,7 @@ function shapeProblem(info: Stats): string | undefined {
 }
 
 function openFailure(error: unknown): ReadResult {
-  const code = codeOf(error);
+  const code = errorCode(error);
   if (code === 'ENOENT') return { kind: 'absent' };
   if (code === 'ELOOP')
     return { kind: 'invalid', problem: 'is a symbolic link (tombstones must be regular files)' };
@@ -129,10 +129,5 @@ function openFailure(error: unknown): ReadResult {
 function unusable(dir: string, what: string, error: unknown): GraveyardError {
   const fix =
     'mount a writable volume (an emptyDir shared by the pod) there, or set KUBEXIT_GRAVEYARD';
-  return new GraveyardError(`graveyard ${dir} ${what} (${codeOf(error)}): ${fix}`);
-}
-
-function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : String(error);
+  return new GraveyardError(`graveyard ${dir} ${what} (${errorCode(error)}): ${fix}`);
 }

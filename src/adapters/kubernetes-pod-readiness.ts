@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
+import { describeError } from '../core/errors.ts';
 import type { Logger, PodReadiness } from '../core/ports.ts';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -158,7 +159,7 @@ export class KubernetesPodReadiness implements PodReadiness {
 
   /** The first failure is a warning; repeats are debug lines, so an outage doesn't flood the log. */
   #reportFailure(error: unknown, failures: number, delay: number): void {
-    const message = `Kubernetes API: ${error instanceof Error ? error.message : String(error)}; retrying in ${delay}ms`;
+    const message = `Kubernetes API: ${describeError(error)}; retrying in ${delay}ms`;
     if (failures === 1) this.#options.logger.warn(message);
     else this.#options.logger.debug(message);
   }

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { execa } from 'execa';
 import type { CheckSpec } from '../core/checks.ts';
+import { describeError } from '../core/errors.ts';
 import type { HttpPoster, ProbeResult, Prober } from '../core/ports.ts';
 
 /** Runs readiness checks against the real network, filesystem and processes. */
@@ -69,7 +70,7 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && error.name === 'TimeoutError')
     return `no answer within ${timeoutMs}ms`;
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return cause?.code ?? cause?.message ?? describeError(error);
 }
 
 /** The file exists, is a regular file (after symlinks) and is not empty. Never blocks on a FIFO. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { SupervisorError } from '../core/errors.ts';
+import { errorCode, SupervisorError } from '../core/errors.ts';
 import { writeInterpreter } from './elf-interpreter.ts';
 
 export interface InstallOptions {
@@ -33,7 +33,7 @@ export async function install(options: InstallOptions): Promise<number> {
   }
   await mkdir(join(target, 'lib'), { recursive: true }).catch((error: unknown) => {
     throw new SupervisorError(
-      `could not create ${target} (${codeOf(error)}): mount a writable volume there`,
+      `could not create ${target} (${errorCode(error)}): mount a writable volume there`,
       1,
     );
   });
@@ -83,11 +83,6 @@ async function copyAtomically(content: Buffer, destination: string): Promise<voi
     await rename(temp, destination);
   } catch (error) {
     await unlink(temp).catch(() => {});
-    throw new SupervisorError(`could not install ${destination} (${codeOf(error)})`, 1);
+    throw new SupervisorError(`could not install ${destination} (${errorCode(error)})`, 1);
   }
-}
-
-function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : String(error);
 }

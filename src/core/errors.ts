@@ -41,3 +41,14 @@ function formatProblems(problems: readonly string[]): string {
   if (problems.length === 1) return `invalid configuration: ${problems[0]}`;
   return `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
 }
+
+/** An error's message, or the thrown value as text. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The errno code of a Node system error (ENOENT, EACCES…), or the error as text. */
+export function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : String(error);
+}

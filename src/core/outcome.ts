@@ -1,4 +1,4 @@
-import { GraveyardError } from './errors.ts';
+import { describeError, GraveyardError } from './errors.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { type ChildResult, exitCodeOf } from './exit-status.ts';
 import { type SignalName, signalNumber } from './signals.ts';
@@ -93,8 +93,4 @@ export function failureOutcome(error: unknown): Outcome {
     reason: 'internal-error',
     message: `internal error: ${describeError(error)}`,
   };
-}
-
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

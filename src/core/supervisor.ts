@@ -4,13 +4,8 @@ import type { Config } from './config.ts';
 import { DependencyView } from './dependency-view.ts';
 import { deathTrigger } from './deps.ts';
 import { formatDuration } from './duration.ts';
-import {
-  childOutcome,
-  describeError,
-  failureOutcome,
-  type Outcome,
-  spawnFailure,
-} from './outcome.ts';
+import { describeError } from './errors.ts';
+import { childOutcome, failureOutcome, type Outcome, spawnFailure } from './outcome.ts';
 import type {
   Child,
   Clock,

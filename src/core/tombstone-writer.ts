@@ -1,3 +1,4 @@
+import { describeError } from './errors.ts';
 import type { Graveyard, Logger } from './ports.ts';
 import type { Tombstone } from './tombstone.ts';
 
@@ -45,9 +46,7 @@ export class TombstoneWriter {
     this.#queue = this.#queue
       .then(() => this.#graveyard.write(this.#name, record))
       .catch((error: unknown) => {
-        this.#logger.error(
-          `could not ${what} in the graveyard: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        this.#logger.error(`could not ${what} in the graveyard: ${describeError(error)}`);
       });
     return this.#queue;
   }
