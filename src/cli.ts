@@ -1,10 +1,11 @@
-import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from './core/errors.ts';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OPTION_SPECS, type OptionKey, type RawOptions, type RawValue } from './core/options.ts';
 
 export type CommandLine =
   | { readonly kind: 'run'; readonly raw: RawOptions }
-  | { readonly kind: 'exit'; readonly code: number; readonly output: string };
+  | { readonly kind: 'exit'; readonly code: number; readonly output: string }
+  /** The command line itself is wrong; `raw` holds what could be read of it. */
+  | { readonly kind: 'invalid'; readonly problem: string; readonly raw: RawOptions };
 
 const EXIT_HELP = `
 Subcommands: "kubexit install <dir>" copies kubexit into a directory (an init container's job);
@@ -21,8 +22,9 @@ dependencies stopped it (unless --ignore-code-on-death-deps=false); 1 birth time
 executable; 127 command not found.`;
 
 /**
- * Reads flags and KUBEXIT_* variables into raw options. Validation happens in the core; this
- * only knows where each value came from, so errors can name the flag or the variable.
+ * Reads flags, then KUBEXIT_* variables from `env` (never from the global process), into raw
+ * options: the one place values are collected. A flag wins over its variable; an empty variable
+ * counts as unset. Defaults and validation belong to the core (config.ts).
  */
 export function parseCommandLine(
   argv: readonly string[],
@@ -38,9 +40,12 @@ export function parseCommandLine(
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return { kind: 'exit', code: 0, output };
-    throw commanderProblem(error, env);
+    // Options read before the mistake still name the container and its shutdown URLs, so the
+    // ending can write a tombstone and stop the sidecars that can't be wrapped.
+    const raw = { values: collectValues(program, env), command: [] };
+    return { kind: 'invalid', problem: describeProblem(error), raw };
   }
-  return { kind: 'run', raw: { values: collectValues(program), command: program.args } };
+  return { kind: 'run', raw: { values: collectValues(program, env), command: program.args } };
 }
 
 function buildProgram(version: string, write: (text: string) => void): Command {
@@ -58,36 +63,55 @@ function buildProgram(version: string, write: (text: string) => void): Command {
     .configureOutput({ writeOut: write, writeErr: () => {} })
     .addHelpText('after', EXIT_HELP);
   for (const spec of OPTION_SPECS) {
-    const option = new Option(`--${spec.flag} <${spec.valueName}>`, spec.description).env(spec.env);
-    program.addOption(spec.default ? option.default(spec.default) : option);
+    const where = `${spec.env}${spec.default ? `, default ${spec.default}` : ''}`;
+    const option = new Option(
+      `--${spec.flag} <${spec.valueName}>`,
+      `${spec.description} [${where}]`,
+    );
+    program.addOption(option.argParser(onlyOnce(spec.flag)));
   }
   return program;
 }
 
-/** Values the user gave, by flag or variable; defaults are left to the core. */
-function collectValues(program: Command): Partial<Record<OptionKey, RawValue>> {
+/** Single-valued options: a second value is a mistake, not a silent override. */
+function onlyOnce(flag: string): (value: string, previous: unknown) => string {
+  let first: string | undefined;
+  return (value) => {
+    if (first !== undefined)
+      throw new InvalidArgumentError(
+        `--${flag} is given twice (${JSON.stringify(first)}, then ${JSON.stringify(value)}): give it once`,
+      );
+    first = value;
+    return value;
+  };
+}
+
+/** Values the user gave: the flag, else a non-empty environment variable. */
+function collectValues(
+  program: Command,
+  env: NodeJS.ProcessEnv,
+): Partial<Record<OptionKey, RawValue>> {
   const values: Partial<Record<OptionKey, RawValue>> = {};
-  const options = program.opts<Record<string, string>>();
+  const flags = program.opts<Record<string, string | undefined>>();
   for (const spec of OPTION_SPECS) {
-    const source = program.getOptionValueSource(camel(spec.flag));
-    const value = options[camel(spec.flag)];
-    if (value === undefined || source === 'default') continue;
-    values[spec.key] = { value, source: source === 'env' ? spec.env : `--${spec.flag}` };
+    const flag = flags[camel(spec.flag)];
+    const variable = env[spec.env];
+    if (flag !== undefined) values[spec.key] = { value: flag, source: `--${spec.flag}` };
+    else if (variable !== undefined && variable !== '')
+      values[spec.key] = { value: variable, source: spec.env };
   }
   return values;
 }
 
-/** Turns commander's parse errors into our configuration error, naming the fix. */
-function commanderProblem(error: CommanderError, env: NodeJS.ProcessEnv): ConfigError {
+/** Commander's message, with the fix. */
+function describeProblem(error: CommanderError): string {
   const message = error.message.replace(/^error: /, '');
+  if (error.code === 'commander.invalidArgument') return message.replace(/^.*is invalid\. /, '');
   const hint =
     error.code === 'commander.unknownOption'
       ? ' (kubexit options come before the command; run kubexit --help for the list, or put "--" before a command that starts with "-")'
       : '';
-  return new ConfigError([`${message}${hint}`], {
-    name: env.KUBEXIT_NAME?.trim(),
-    graveyard: env.KUBEXIT_GRAVEYARD?.trim() || '/graveyard',
-  });
+  return `${message}${hint}`;
 }
 
 function camel(flag: string): string {

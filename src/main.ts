@@ -4,21 +4,26 @@ import { ExecaLauncher } from './adapters/execa-launcher.ts';
 import { FsGraveyard } from './adapters/fs-graveyard.ts';
 import { FetchPoster, SystemProber } from './adapters/prober.ts';
 import { ProcessSignals } from './adapters/process-signals.ts';
+import { SocketLiveness } from './adapters/socket-liveness.ts';
 import { StreamLogger } from './adapters/stream-logger.ts';
 import { SystemClock } from './adapters/system-clock.ts';
 import { parseCommandLine } from './cli.ts';
 import { isSubcommand, runSubcommand } from './commands/subcommands.ts';
 import { type Config, parseConfig } from './core/config.ts';
-import { ConfigError, describeError, SupervisorError } from './core/errors.ts';
+import { endLife } from './core/ending.ts';
+import { ConfigError, describeError, type KnownSettings, SupervisorError } from './core/errors.ts';
 import { EXIT_CODES } from './core/exit-codes.ts';
 import { isSafeName } from './core/names.ts';
 import type { Outcome } from './core/outcome.ts';
 import type { Logger, PodReadiness } from './core/ports.ts';
 import { Supervisor } from './core/supervisor.ts';
+import { TombstoneWriter } from './core/tombstone-writer.ts';
 
 /**
- * The composition root: parse, wire the real adapters, supervise, and return the exit code.
- * Every failure is turned into an exit code here, and only the caller of this function exits.
+ * The composition root: parse, wire the real adapters, supervise, and return the exit code. Every
+ * ending — a configuration error, an error starting up, an internal error, the child's exit —
+ * goes through endLife, so the tombstone is written and the shutdown URLs are called whenever
+ * the settings for them are known. Only the caller of this function exits.
  */
 export async function main(
   argv: readonly string[],
@@ -27,26 +32,20 @@ export async function main(
 ): Promise<number> {
   // A log reader that went away (EPIPE) must not crash the supervisor and orphan its child.
   process.stderr.on('error', () => {});
+  if (isSubcommand(argv)) return runSubcommandReporting(argv, env);
+  let config: Config;
   try {
-    if (isSubcommand(argv)) return await runSubcommand(argv, env);
     const line = parseCommandLine(argv, env, packageJson.version);
     if (line.kind === 'exit') {
       process.stdout.write(line.output);
       return line.code;
     }
-    const config = parseConfig(line.raw);
-    return await supervise(config, env, signals);
+    config = line.kind === 'invalid' ? parseConfig(line.raw, line.problem) : parseConfig(line.raw);
   } catch (error) {
-    if (error instanceof ConfigError) return reportConfigError(error);
-    if (error instanceof SupervisorError) {
-      process.stderr.write(`kubexit: error: ${error.message}\n`);
-      return error.exitCode;
-    }
-    process.stderr.write(
-      `kubexit: internal error: ${error instanceof Error ? error.stack : String(error)}\n`,
-    );
-    return EXIT_CODES.internal;
+    const known = error instanceof ConfigError ? error.known : {};
+    return endEarly(failedBeforeStart(error), known);
   }
+  return supervise(config, env, signals);
 }
 
 async function supervise(
@@ -55,33 +54,101 @@ async function supervise(
   signals: ProcessSignals,
 ): Promise<number> {
   const clock = new SystemClock();
-  const logger = new StreamLogger({
-    name: config.name,
-    level: config.logLevel,
-    format: config.logFormat,
-    now: () => clock.now(),
-  });
-  const graveyard = new FsGraveyard(config.graveyard);
-  const watcher = new ChokidarWatcher(config.graveyard, {
-    mode: config.watch,
-    pollIntervalMs: config.pollIntervalMs,
-    logger,
-  });
+  const logger = loggerFor(config, clock);
+  const graveyard = new FsGraveyard(config.graveyard, { warn: (message) => logger.warn(message) });
   const ports = {
     graveyard,
-    watcher,
+    watcher: new ChokidarWatcher(config.graveyard, {
+      mode: config.watch,
+      pollIntervalMs: config.pollIntervalMs,
+      logger,
+    }),
     launcher: new ExecaLauncher(),
     signals,
     clock,
     logger,
     prober: new SystemProber(),
     poster: new FetchPoster(),
-    podReadiness: await apiMode(config, env, logger),
+    liveness: new SocketLiveness(config.graveyard),
   };
+  let podReadiness: PodReadiness | undefined;
+  try {
+    podReadiness = await apiMode(config, env, logger);
+  } catch (error) {
+    const tombstone = new TombstoneWriter(config.name, graveyard, logger);
+    await graveyard.prepare(config.name).catch(() => {});
+    return endLife(failedBeforeStart(error), config, { ...ports, tombstone });
+  }
   keepSupervisingOnStrayErrors(logger);
-  const outcome = await new Supervisor(config, ports).run();
-  logOutcome(outcome, logger);
+  const outcome = await new Supervisor(config, { ...ports, podReadiness }).run();
   return outcome.exitCode;
+}
+
+/**
+ * Ends a container whose configuration could not be read, with whatever is known of it: the
+ * tombstone when the name and graveyard are valid, the shutdown calls when their URLs are.
+ */
+async function endEarly(outcome: Outcome, known: KnownSettings): Promise<number> {
+  const clock = new SystemClock();
+  const name = known.name !== undefined && isSafeName(known.name) ? known.name : undefined;
+  const logger = new StreamLogger({
+    name,
+    level: known.logLevel ?? 'info',
+    format: known.logFormat ?? 'text',
+    now: () => clock.now(),
+  });
+  let tombstone: TombstoneWriter | undefined;
+  if (name !== undefined && known.graveyard?.startsWith('/')) {
+    const graveyard = new FsGraveyard(known.graveyard);
+    const prepared = await graveyard.prepare(name).then(
+      () => true,
+      (error: unknown) => {
+        logger.error(`could not write the tombstone either: ${describeError(error)}`);
+        return false;
+      },
+    );
+    if (prepared) tombstone = new TombstoneWriter(name, graveyard, logger);
+  } else {
+    logger.error(
+      'no tombstone can be written (the container name or the graveyard is not valid): containers that depend on this one will not see it end',
+    );
+  }
+  return endLife(outcome, known, { clock, logger, poster: new FetchPoster(), tombstone });
+}
+
+/** A configuration or start-up problem as an outcome: exit 2, or 125 for kubexit's own bugs. */
+function failedBeforeStart(error: unknown): Outcome {
+  if (error instanceof SupervisorError)
+    return { exitCode: error.exitCode, reason: 'config-error', message: error.message };
+  return {
+    exitCode: EXIT_CODES.internal,
+    reason: 'internal-error',
+    message: `internal error (please report it): ${describeError(error)}`,
+  };
+}
+
+function loggerFor(config: Config, clock: SystemClock): StreamLogger {
+  return new StreamLogger({
+    name: config.name,
+    level: config.logLevel,
+    format: config.logFormat,
+    now: () => clock.now(),
+  });
+}
+
+/** Subcommands end with their own code; their errors are printed without a stack. */
+async function runSubcommandReporting(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  try {
+    return await runSubcommand(argv, env);
+  } catch (error) {
+    const code = error instanceof SupervisorError ? error.exitCode : EXIT_CODES.internal;
+    const kind = error instanceof SupervisorError ? 'error' : 'internal error (please report it)';
+    process.stderr.write(`kubexit: ${kind}: ${describeError(error)}\n`);
+    return code;
+  }
 }
 
 /**
@@ -98,19 +165,11 @@ function keepSupervisingOnStrayErrors(logger: Logger): void {
   process.on('unhandledRejection', report);
 }
 
-function logOutcome(outcome: Outcome, logger: Logger): void {
-  const fields = { exitCode: outcome.exitCode, reason: outcome.reason, signal: outcome.signal };
-  const failedHere = ['birth-timeout', 'spawn-failed', 'config-error', 'internal-error'].includes(
-    outcome.reason,
-  );
-  if (failedHere) logger.error(outcome.message, fields);
-  else logger.info(outcome.message, fields);
-}
-
 /**
  * kubexit's Kubernetes API mode: with the pod's name and namespace (downward API) and credentials,
  * a birth dependency is also ready when the pod status says so. The client library is loaded only
- * here, so containers that don't use it don't pay for it at startup.
+ * here, so containers that don't use it don't pay for it at startup. Unusable credentials are a
+ * configuration error (exit 2), reported without their content: a kubeconfig holds secrets.
  */
 async function apiMode(
   config: Config,
@@ -138,25 +197,4 @@ async function apiMode(
   }
   logger.debug(`Kubernetes API mode: following pod ${namespace}/${podName}`);
   return new KubernetesPodReadiness({ podName, namespace, kubeConfig, logger });
-}
-
-/**
- * Prints every configuration problem and, when the name and graveyard are usable, still writes a
- * tombstone (exit 2) so that containers depending on this one stop waiting for it.
- */
-async function reportConfigError(error: ConfigError): Promise<number> {
-  const name = error.containerName;
-  process.stderr.write(`kubexit${name ? `[${name}]` : ''}: error: ${error.message}\n`);
-  if (name === undefined || !isSafeName(name) || !error.graveyard?.startsWith('/'))
-    return error.exitCode;
-  const graveyard = new FsGraveyard(error.graveyard);
-  const died = new SystemClock().now();
-  try {
-    await graveyard.prepare(name);
-    await graveyard.write(name, { died, exitCode: error.exitCode, reason: 'config-error' });
-  } catch (writeError) {
-    const why = describeError(writeError);
-    process.stderr.write(`kubexit[${name}]: error: could not write the tombstone either: ${why}\n`);
-  }
-  return error.exitCode;
 }

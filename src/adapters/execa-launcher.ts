@@ -46,6 +46,15 @@ class ProcessGroupChild implements Child {
     );
   }
 
+  groupAlive(): boolean {
+    try {
+      process.kill(-this.pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+
   signalGroup(signal: SignalName): void {
     try {
       // A negative pid addresses the process group the child leads (execa's kill() targets only

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorCode, GraveyardError } from '../core/errors.ts';
 import type { Graveyard, ReadResult } from '../core/ports.ts';
@@ -10,54 +9,87 @@ import {
   serializeTombstone,
   type Tombstone,
 } from '../core/tombstone.ts';
+import { makeDirectory, syncDirectory, writeAtomically, writeTemp } from './atomic-file.ts';
 
-const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+const { O_WRONLY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+
+/** Tombstones are read by containers that may run as other users. */
+const TOMBSTONE_MODE = 0o644;
+/** Space set aside for the final tombstone, enough for any record we write. */
+const RESERVE_BYTES = 4096;
+/** Errors worth another try of the final write, and the pause before the first retry. */
+const TRANSIENT = new Set(['EINTR', 'EAGAIN', 'EBUSY', 'EIO', 'ETIMEDOUT', 'ESTALE', 'EMFILE']);
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+const FINAL_ATTEMPTS = 6;
+const FIRST_RETRY_MS = 25;
+
+export interface FsGraveyardOptions {
+  /** Where non-fatal problems are reported (a reserve that could not be made). */
+  readonly warn?: (message: string) => void;
+}
 
 /**
- * The graveyard on a real filesystem. Every other container of the pod can write here, so:
- * writes go to a fresh temporary file (O_EXCL, no-follow) that is fsynced and renamed over the
- * tombstone — a symlink planted at the tombstone's name is replaced, never written through — and
- * reads refuse symlinks, FIFOs, directories and anything larger than a tombstone can be.
+ * The graveyard on a real filesystem. Every other container of the pod can write here, so writes
+ * never follow what is planted at a name (see writeAtomically), and reads refuse symlinks, FIFOs,
+ * directories and anything larger than a tombstone can be. The final record gets a space reserve
+ * made at start-up, so it reaches a volume that filled up meanwhile.
  */
 export class FsGraveyard implements Graveyard {
   readonly dir: string;
+  readonly #warn: (message: string) => void;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: FsGraveyardOptions = {}) {
     this.dir = dir;
+    this.#warn = options.warn ?? (() => {});
   }
 
   async prepare(name: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
-      if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOTDIR') return;
-      throw unusable(this.dir, 'could not be created', error);
+    await makeDirectory(this.dir).catch((error: unknown) => {
+      if (errorCode(error) !== 'ENOTDIR') throw unusable(this.dir, 'could not be created', error);
     });
     const info = await stat(this.dir).catch(() => undefined);
     if (!info?.isDirectory())
       throw new GraveyardError(
         `graveyard ${this.dir} is not a directory; point KUBEXIT_GRAVEYARD at the shared emptyDir`,
       );
-    const probe = await this.#writeTemp('probe\n').catch((error: unknown) => {
+    const probe = await writeTemp(this.dir, 'probe\n', TOMBSTONE_MODE).catch((error: unknown) => {
       throw unusable(this.dir, 'is not writable', error);
     });
     await unlink(probe).catch(() => {});
-    // A directory at our tombstone's name would make every later rename fail.
-    const entry = await lstat(join(this.dir, name)).catch(() => undefined);
-    if (entry?.isDirectory()) {
-      throw new GraveyardError(
-        `graveyard entry ${join(this.dir, name)} is a directory, so this container's tombstone can't be written there; remove it`,
-      );
-    }
+    await this.#checkReplaceable(name, info);
+    await writeAtomically(
+      this.dir,
+      reserveName(name),
+      Buffer.alloc(RESERVE_BYTES, 10),
+      0o600,
+    ).catch((error: unknown) =>
+      this.#warn(
+        `could not set space aside for the final tombstone (${errorCode(error)}); if the graveyard fills up it may not be written`,
+      ),
+    );
   }
 
   async write(name: string, tombstone: Tombstone): Promise<void> {
-    const temp = await this.#writeTemp(serializeTombstone(tombstone));
-    try {
-      await rename(temp, join(this.dir, name));
-    } catch (error) {
-      await unlink(temp).catch(() => {});
-      throw error;
+    await writeAtomically(this.dir, name, serializeTombstone(tombstone), TOMBSTONE_MODE);
+  }
+
+  async writeFinal(name: string, tombstone: Tombstone): Promise<void> {
+    const content = serializeTombstone(tombstone);
+    let last: unknown;
+    for (let attempt = 1; attempt <= FINAL_ATTEMPTS; attempt++) {
+      try {
+        await writeAtomically(this.dir, name, content, TOMBSTONE_MODE);
+        await unlink(join(this.dir, reserveName(name))).catch(() => {});
+        return;
+      } catch (error) {
+        last = error;
+        const code = errorCode(error);
+        if (NO_SPACE.has(code) && (await this.#writeFromReserve(name, content))) return;
+        if (!TRANSIENT.has(code) && !NO_SPACE.has(code)) throw error;
+      }
+      if (attempt < FINAL_ATTEMPTS) await sleep(FIRST_RETRY_MS * 2 ** (attempt - 1));
     }
-    await this.#syncDir();
+    throw last;
   }
 
   async read(name: string): Promise<ReadResult> {
@@ -87,28 +119,68 @@ export class FsGraveyard implements Graveyard {
     }
   }
 
-  /** Writes content to a new dot-file in the graveyard (ignored by readers), fsynced. */
-  async #writeTemp(content: string): Promise<string> {
-    const temp = join(this.dir, `.kubexit-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(temp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o644);
+  /**
+   * Proves now that `<dir>/<name>` can be replaced later. A directory there never can; a file of
+   * another user in a sticky (1777) graveyard can't be renamed over without CAP_FOWNER, and that
+   * would only show at the first tombstone. So such a file is taken over now: replaced by a copy
+   * of itself that we own, which is exactly the rename every later write does.
+   */
+  async #checkReplaceable(name: string, dirInfo: Stats): Promise<void> {
+    const path = join(this.dir, name);
+    const entry = await lstat(path).catch(() => undefined);
+    if (entry?.isDirectory())
+      throw new GraveyardError(
+        `graveyard entry ${path} is a directory, so this container's tombstone can't be written there; remove it`,
+      );
+    const uid = process.geteuid?.();
+    if (entry === undefined || uid === undefined || entry.uid === uid) return;
+    const copy = await this.read(name);
+    const content = copy.kind === 'ok' ? serializeTombstone(copy.tombstone) : '';
+    const temp = await writeTemp(this.dir, content, TOMBSTONE_MODE);
     try {
-      await handle.writeFile(content, 'utf8');
-      await handle.sync();
+      await rename(temp, path);
     } catch (error) {
-      await handle.close().catch(() => {});
       await unlink(temp).catch(() => {});
-      throw error;
+      const sticky = (dirInfo.mode & 0o1000) !== 0 ? ' and the graveyard is sticky' : '';
+      throw new GraveyardError(
+        `graveyard entry ${path} belongs to uid ${entry.uid}${sticky}, so this container (uid ${uid}) can't replace its tombstone (${errorCode(error)}): remove that file, give each container its own name, or run the containers as the same user`,
+      );
     }
-    await handle.close();
-    return temp;
   }
 
-  /** Makes the rename durable; some filesystems refuse fsync on directories, which is harmless. */
-  async #syncDir(): Promise<void> {
-    const handle = await open(this.dir, O_RDONLY).catch(() => undefined);
-    await handle?.sync().catch(() => {});
-    await handle?.close().catch(() => {});
+  /** Writes the final record into the reserve made at start-up, in place, then renames it. */
+  async #writeFromReserve(name: string, content: string): Promise<boolean> {
+    const reserve = join(this.dir, reserveName(name));
+    try {
+      const handle = await open(reserve, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+      try {
+        const info = await handle.stat();
+        const bytes = Buffer.from(content, 'utf8');
+        if (!info.isFile() || info.size < bytes.length) return false;
+        // Overwriting blocks the file already has needs no free space; shrinking frees some.
+        await handle.write(bytes, 0, bytes.length, 0);
+        await handle.truncate(bytes.length);
+        await handle.chmod(TOMBSTONE_MODE);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(reserve, join(this.dir, name));
+      await syncDirectory(this.dir);
+      return true;
+    } catch {
+      return false;
+    }
   }
+}
+
+/** A dot file: never a tombstone (names can't start with a dot), ignored by readers. */
+function reserveName(name: string): string {
+  return `.${name}.reserve`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function shapeProblem(info: Stats): string | undefined {

@@ -9,7 +9,8 @@ export interface LineSink {
 }
 
 export interface StreamLoggerOptions {
-  readonly name: string;
+  /** The container's name; undefined when it is not known (an invalid configuration). */
+  readonly name: string | undefined;
   readonly level: LogLevel;
   readonly format: LogFormat;
   readonly sink?: LineSink;
@@ -58,6 +59,6 @@ export class StreamLogger implements Logger {
     }
     const label = level === 'info' ? '' : `${level}: `;
     const extra = level === 'debug' && fields !== undefined ? ` ${JSON.stringify(fields)}` : '';
-    return `kubexit[${name}]: ${label}${message}${extra}`;
+    return `kubexit${name === undefined ? '' : `[${name}]`}: ${label}${message}${extra}`;
   }
 }

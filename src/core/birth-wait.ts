@@ -1,23 +1,26 @@
+import type { Changes } from './changes.ts';
 import { type CheckSpec, describeCheck } from './checks.ts';
 import type { Config } from './config.ts';
 import type { DependencyView } from './dependency-view.ts';
-import { deadBirthDeps, deathTrigger, pendingBirthDeps } from './deps.ts';
+import { deadBirthDeps, pendingBirthDeps } from './deps.ts';
 import { formatDuration } from './duration.ts';
 import { EXIT_CODES } from './exit-codes.ts';
-import { deathBeforeStart, type Outcome, signalBeforeStart } from './outcome.ts';
+import type { Outcome } from './outcome.ts';
 import type { Clock, Logger, Prober } from './ports.ts';
 import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
-import type { SignalName } from './signals.ts';
-import type { Tombstone } from './tombstone.ts';
+import { describeState } from './tombstone-state.ts';
 
 /** How often a still-waiting container says what it waits for. */
 const PROGRESS_EVERY_MS = 10_000;
 
-export interface BirthWaitHooks {
-  /** Receives the function to call whenever something the wait depends on may have changed. */
-  onWake(wake: () => void): void;
-  /** A terminating signal received so far, if any. */
-  terminatedBy(): SignalName | undefined;
+export interface BirthWaitContext {
+  /** Notified whenever something the wait depends on may have changed. */
+  readonly changes: Changes;
+  /**
+   * Why the child must not start after all (a terminating signal, a death dependency that died),
+   * as the outcome that replaces it; asked on every change.
+   */
+  interrupted(): Outcome | undefined;
 }
 
 /** An endpoint birth dependency being polled. */
@@ -30,8 +33,8 @@ interface EndpointState {
 
 /**
  * Waits until every birth dependency is ready: containers by their tombstone (or the Kubernetes
- * API), endpoints by their check. Gives up, without starting the child, when a death dependency
- * has died (before or during the wait: kubexit dropped those), when a terminating signal arrives,
+ * API), endpoints by their check. Gives up, without starting the child, when the context says it
+ * is interrupted (before or during the wait: kubexit dropped deaths that came during the wait),
  * or when the birth timeout expires.
  */
 export class BirthWait {
@@ -57,25 +60,22 @@ export class BirthWait {
   }
 
   /** Resolves undefined when the child may start, or with the outcome that replaces it. */
-  async run(hooks: BirthWaitHooks): Promise<Outcome | undefined> {
+  async run(context: BirthWaitContext): Promise<Outcome | undefined> {
     let timedOut = false;
-    let wake: () => void = () => {};
-    hooks.onWake(() => wake());
+    const { changes } = context;
     const cancels = [
       this.#ports.clock.setTimer(this.#config.birthTimeoutMs, () => {
         timedOut = true;
-        wake();
+        changes.notify();
       }),
       this.#repeatProgress(),
     ];
-    this.#startEndpointPolls(() => wake());
+    this.#startEndpointPolls(() => changes.notify());
     try {
       let announced = false;
       for (;;) {
-        const changed = new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        const verdict = this.#verdict(hooks.terminatedBy(), timedOut);
+        const changed = changes.next();
+        const verdict = context.interrupted() ?? this.#verdict(timedOut);
         if (verdict !== 'wait') return verdict;
         if (!announced) this.#announce();
         announced = true;
@@ -139,18 +139,15 @@ export class BirthWait {
   #describePending(): string {
     const snapshot = this.#view.snapshot;
     const names = pendingBirthDeps(this.#config.birthDeps, snapshot, this.#view.apiReady);
-    const containers = names.map((name) => `${name} (${stateOf(snapshot.get(name))})`);
+    const containers = names.map((name) => `${name} (${describeState(snapshot.get(name))})`);
     const endpoints = this.#endpoints
       .filter((e) => !e.passed)
       .map((e) => `${describeCheck(e.check)} (${e.detail})`);
     return [...containers, ...endpoints].join(', ');
   }
 
-  #verdict(signal: SignalName | undefined, timedOut: boolean): Outcome | undefined | 'wait' {
-    const { deathDeps, deathDepsPolicy, birthTimeoutMs } = this.#config;
-    if (signal !== undefined) return signalBeforeStart(signal);
-    const dead = deathTrigger(deathDeps, deathDepsPolicy, this.#view.snapshot);
-    if (dead !== undefined) return deathBeforeStart(dead);
+  #verdict(timedOut: boolean): Outcome | undefined | 'wait' {
+    const { birthTimeoutMs } = this.#config;
     if (this.#pending().length === 0) {
       if (this.#config.birthDeps.length + this.#endpoints.length > 0)
         this.#ports.logger.info('birth dependencies ready');
@@ -173,12 +170,4 @@ export class BirthWait {
       );
     }
   }
-}
-
-function stateOf(tombstone: Tombstone | undefined): string {
-  if (tombstone === undefined) return 'no tombstone';
-  if (tombstone.died !== undefined)
-    return `died${tombstone.exitCode === undefined ? '' : `, exit ${tombstone.exitCode}`}`;
-  if (tombstone.born === undefined) return 'not born';
-  return 'born, not ready';
 }

@@ -65,7 +65,12 @@ function parseTcp(text: string, url: URL): ParsedCheck {
 function parseFile(text: string, url: URL): ParsedCheck {
   if (url.host !== '')
     return { ok: false, problem: 'must be file:///absolute/path (three slashes)' };
-  const path = decodeURIComponent(url.pathname);
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return { ok: false, problem: 'has an invalid %-escape in its path: write the path as UTF-8' };
+  }
   if (path === '/' || path.endsWith('/'))
     return { ok: false, problem: 'must name a file, not a directory' };
   return { ok: true, check: { kind: 'file', text, path } };

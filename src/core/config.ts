@@ -53,11 +53,24 @@ class Problems {
   add(raw: RawValue, message: string): void {
     this.list.push(`${raw.source}=${JSON.stringify(raw.value)} ${message}`);
   }
+
+  /** Whether `parse` added no problem: its value can be trusted even if others are wrong. */
+  clean<T>(parse: () => T): T | undefined {
+    const before = this.list.length;
+    const value = parse();
+    return this.list.length === before ? value : undefined;
+  }
 }
 
-/** Validates raw options into a Config; throws ConfigError (exit 2) listing every problem. */
-export function parseConfig(raw: RawOptions): Config {
+/**
+ * Validates raw options into a Config; throws ConfigError (exit 2) listing every problem, carrying
+ * the settings the ending needs (name, graveyard, shutdown calls, logging) where those are valid.
+ * `commandLineProblem` is a mistake found while reading the command line: the command itself is
+ * then unknown and not checked.
+ */
+export function parseConfig(raw: RawOptions, commandLineProblem?: string): Config {
   const problems = new Problems();
+  if (commandLineProblem !== undefined) problems.list.push(commandLineProblem);
   const get = (key: OptionKey): RawValue => givenOrDefault(raw, key);
   const name = parseName(raw, problems);
   const graveyard = parseGraveyard(get('graveyard'), problems);
@@ -76,22 +89,29 @@ export function parseConfig(raw: RawOptions): Config {
     ignoreCodeOnDeathDeps: parseBool(get('ignoreCodeOnDeathDeps'), problems),
     deathDepsPolicy: parseChoice(get('deathDepsPolicy'), ['any', 'all'] as const, problems),
     stopSignal: parseStopSignal(get('stopSignal'), problems),
-    logLevel: parseChoice(get('logLevel'), ['debug', 'info', 'warn', 'error'] as const, problems),
-    logFormat: parseChoice(get('logFormat'), ['text', 'json'] as const, problems),
+    logLevel: problems.clean(() =>
+      parseChoice(get('logLevel'), ['debug', 'info', 'warn', 'error'] as const, problems),
+    ),
+    logFormat: problems.clean(() =>
+      parseChoice(get('logFormat'), ['text', 'json'] as const, problems),
+    ),
     watch: parseChoice(get('watch'), ['auto', 'poll'] as const, problems),
     pollIntervalMs: parseDurationOption(get('pollInterval'), problems, { allowZero: false }),
     readyCheck: parseOptionalCheck(get('readyCheck'), problems),
     readyIntervalMs: parseDurationOption(get('readyInterval'), problems, { allowZero: false }),
     readyTimeoutMs: parseDurationOption(get('readyTimeout'), problems, { allowZero: false }),
-    shutdownUrls: parseShutdownUrls(get('shutdownUrls'), problems),
-    shutdownOnSuccessOnly: parseBool(get('shutdownOnSuccessOnly'), problems),
-    shutdownTimeoutMs: parseDurationOption(get('shutdownTimeout'), problems, { allowZero: false }),
+    shutdownUrls: problems.clean(() => parseShutdownUrls(get('shutdownUrls'), problems)),
+    shutdownOnSuccessOnly: problems.clean(() => parseBool(get('shutdownOnSuccessOnly'), problems)),
+    shutdownTimeoutMs: problems.clean(() =>
+      parseDurationOption(get('shutdownTimeout'), problems, { allowZero: false }),
+    ),
     podName: optionalText(get('podName')),
     namespace: optionalText(get('namespace')),
-    ...parseCommand(raw.command, problems),
+    ...parseCommand(raw.command, commandLineProblem === undefined ? problems : new Problems()),
   };
-  if (problems.list.length > 0) throw new ConfigError(problems.list, { name, graveyard });
-  return config;
+  if (problems.list.length > 0)
+    throw new ConfigError(problems.list, { ...config, name, graveyard });
+  return config as Config;
 }
 
 /** The user's value, or the default attributed to the option's environment variable. */

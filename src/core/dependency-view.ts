@@ -1,25 +1,46 @@
 import type { Snapshot } from './deps.ts';
-import type { Graveyard, Logger } from './ports.ts';
+import type { Clock, Graveyard, Liveness, Logger } from './ports.ts';
 import type { Tombstone } from './tombstone.ts';
+import { hasLivenessSocket } from './tombstone-state.ts';
+
+/**
+ * The exit code a dependent records for a container whose supervisor was lost: what Kubernetes
+ * reports for a container killed by SIGKILL, which is how supervisors get lost (an OOM kill of
+ * the container, `kill -9`). The real code is unknown; the reason says so.
+ */
+export const LOST_EXIT_CODE = 137;
+
+export interface DependencyViewPorts {
+  readonly graveyard: Graveyard;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly liveness?: Liveness;
+}
 
 /**
  * The supervisor's view of its dependencies' tombstones. Reads are chained so the last read of a
  * name always reflects the last change reported for it, and a broken tombstone is reported once
  * per distinct problem rather than once per filesystem event.
+ *
+ * A dependency alive with a liveness socket is followed: when its supervisor is gone without a
+ * final tombstone, the view records it as died (reason `lost`) until a new life of it is born.
  */
 export class DependencyView {
   readonly #names: readonly string[];
-  readonly #graveyard: Graveyard;
-  readonly #logger: Logger;
+  readonly #ports: DependencyViewPorts;
   readonly #snapshot = new Map<string, Tombstone | undefined>();
   readonly #reported = new Map<string, string>();
+  /** Per dependency: the birth time of the life being followed, and how to stop following. */
+  readonly #following = new Map<string, { born: string | undefined; stop: () => void }>();
+  /** Per dependency: the record of a life found lost, kept until another life is born. */
+  readonly #lost = new Map<string, Tombstone>();
+  #onLost: () => void = () => {};
   #apiReady: ReadonlySet<string> = new Set();
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(names: readonly string[], graveyard: Graveyard, logger: Logger) {
+  constructor(names: readonly string[], ports: DependencyViewPorts) {
     this.#names = names;
-    this.#graveyard = graveyard;
-    this.#logger = logger;
+    this.#ports = ports;
   }
 
   get snapshot(): Snapshot {
@@ -31,12 +52,18 @@ export class DependencyView {
     return this.#apiReady;
   }
 
+  /** Called after a dependency was found lost (its snapshot entry is then dead). */
+  onLost(listener: () => void): void {
+    this.#onLost = listener;
+  }
+
   setApiReady(ready: ReadonlySet<string>): void {
     const newly = [...ready].filter(
       (name) => this.#names.includes(name) && !this.#apiReady.has(name),
     );
     this.#apiReady = ready;
-    for (const name of newly) this.#logger.debug(`the Kubernetes API reports "${name}" ready`);
+    for (const name of newly)
+      this.#ports.logger.debug(`the Kubernetes API reports "${name}" ready`);
   }
 
   /** Whether a graveyard entry is one of ours (other containers' tombstones are not read). */
@@ -51,21 +78,36 @@ export class DependencyView {
     return this.#queue;
   }
 
+  /** Stops following liveness sockets. */
+  close(): void {
+    for (const { stop } of this.#following.values()) stop();
+    this.#following.clear();
+  }
+
   async #readAll(names: readonly string[]): Promise<void> {
-    const results = await Promise.all(names.map((name) => this.#graveyard.read(name)));
+    const results = await Promise.all(names.map((name) => this.#ports.graveyard.read(name)));
     for (const [index, result] of results.entries()) {
       const name = names[index] as string;
       if (result.kind === 'ok') this.#accept(name, result.tombstone);
       else this.#reject(name, result.kind === 'invalid' ? result.problem : undefined);
+      this.#follow(name);
     }
   }
 
-  #accept(name: string, tombstone: Tombstone): void {
-    if (this.#reported.delete(name)) this.#logger.info(`tombstone of "${name}" is valid again`);
+  #accept(name: string, read: Tombstone): void {
+    if (this.#reported.delete(name))
+      this.#ports.logger.info(`tombstone of "${name}" is valid again`);
+    const lost = this.#lost.get(name);
+    const lostLife = lost !== undefined && lost.born === read.born && read.died === undefined;
+    const tombstone = lostLife ? lost : read;
+    if (!lostLife) this.#lost.delete(name);
     const before = this.#snapshot.get(name);
     this.#snapshot.set(name, tombstone);
     if (before?.born !== tombstone.born || before?.died !== tombstone.died) {
-      this.#logger.debug(`tombstone of "${name}" changed`, { ...tombstone, dependency: name });
+      this.#ports.logger.debug(`tombstone of "${name}" changed`, {
+        ...tombstone,
+        dependency: name,
+      });
     }
   }
 
@@ -73,7 +115,46 @@ export class DependencyView {
     this.#snapshot.set(name, undefined);
     if (problem === undefined || this.#reported.get(name) === problem) return;
     this.#reported.set(name, problem);
-    const path = `${this.#graveyard.dir}/${name}`;
-    this.#logger.warn(`ignoring tombstone ${path}: it ${problem}; waiting for a valid one`);
+    const path = `${this.#ports.graveyard.dir}/${name}`;
+    this.#ports.logger.warn(`ignoring tombstone ${path}: it ${problem}; waiting for a valid one`);
+  }
+
+  /** Follows the liveness socket of the dependency's current life, if it has one. */
+  #follow(name: string): void {
+    const tombstone = this.#snapshot.get(name);
+    const current = this.#following.get(name);
+    const wanted = hasLivenessSocket(tombstone) && this.#ports.liveness !== undefined;
+    if (current !== undefined && (!wanted || current.born !== tombstone?.born)) {
+      current.stop();
+      this.#following.delete(name);
+    }
+    if (!wanted || this.#following.has(name)) return;
+    const born = tombstone?.born;
+    const stop =
+      this.#ports.liveness?.follow(name, () => void this.#gone(name, born)) ?? (() => {});
+    this.#following.set(name, { born, stop });
+  }
+
+  /**
+   * The socket closed. A supervisor that ends normally closes it too, just after writing its final
+   * tombstone, so read the tombstone first: only a life that still says alive was lost.
+   */
+  async #gone(name: string, born: string | undefined): Promise<void> {
+    await this.refresh(name);
+    const tombstone = this.#snapshot.get(name);
+    if (tombstone === undefined || tombstone.born !== born || tombstone.died !== undefined) return;
+    const lost: Tombstone = {
+      ...tombstone,
+      died: this.#ports.clock.now(),
+      exitCode: LOST_EXIT_CODE,
+      reason: 'lost',
+    };
+    this.#lost.set(name, lost);
+    this.#snapshot.set(name, lost);
+    this.#follow(name);
+    this.#ports.logger.warn(
+      `the supervisor of "${name}" is gone without writing its death (killed from outside: an OOM kill or SIGKILL); counting "${name}" as died (reason lost, exit ${LOST_EXIT_CODE})`,
+    );
+    this.#onLost();
   }
 }

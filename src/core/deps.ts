@@ -1,25 +1,9 @@
 import type { DeathDepsPolicy } from './config.ts';
 import type { Tombstone } from './tombstone.ts';
+import { isDead, isReady } from './tombstone-state.ts';
 
 /** What the graveyard says of each dependency: undefined when it has no valid tombstone. */
 export type Snapshot = ReadonlyMap<string, Tombstone | undefined>;
-
-/** Born and not dead: kubexit's notion of a running container. */
-export function isAlive(tombstone: Tombstone | undefined): boolean {
-  return tombstone?.born !== undefined && tombstone.died === undefined;
-}
-
-export function isDead(tombstone: Tombstone | undefined): boolean {
-  return tombstone?.died !== undefined;
-}
-
-/**
- * Alive and not waiting for its readiness check. A tombstone without readiness information (one
- * written by kubexit, or by a container without a check) is ready as soon as it is born.
- */
-export function isReady(tombstone: Tombstone | undefined): boolean {
-  return isAlive(tombstone) && tombstone?.readiness !== 'pending';
-}
 
 /**
  * Birth dependencies that are not ready yet, in declaration order. `apiReady` holds the

@@ -11,21 +11,34 @@ export class SupervisorError extends Error {
   }
 }
 
+/** What an invalid configuration still tells, each when valid: enough to end properly. */
+export interface KnownSettings {
+  readonly name?: string;
+  readonly graveyard?: string;
+  readonly shutdownUrls?: readonly string[];
+  readonly shutdownOnSuccessOnly?: boolean;
+  readonly shutdownTimeoutMs?: number;
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  readonly logFormat?: 'text' | 'json';
+}
+
 /**
- * Invalid configuration (exit 2). Carries the name and graveyard when those were valid, so a
- * tombstone can still be written and no dependent container waits forever.
+ * Invalid configuration (exit 2). Carries the settings that were valid, so a tombstone can still
+ * be written and the shutdown URLs called: no dependent container waits forever.
  */
 export class ConfigError extends SupervisorError {
   readonly problems: readonly string[];
-  readonly containerName?: string;
-  readonly graveyard?: string;
+  readonly known: KnownSettings;
 
-  constructor(problems: readonly string[], known: { name?: string; graveyard?: string } = {}) {
+  constructor(problems: readonly string[], known: KnownSettings = {}) {
     super(formatProblems(problems), EXIT_CODES.config);
     this.name = 'ConfigError';
     this.problems = problems;
-    this.containerName = known.name;
-    this.graveyard = known.graveyard;
+    this.known = known;
+  }
+
+  get containerName(): string | undefined {
+    return this.known.name;
   }
 }
 

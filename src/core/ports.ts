@@ -23,8 +23,29 @@ export interface Graveyard {
   prepare(name: string): Promise<void>;
   /** Replaces `<dir>/<name>` atomically; throws on failure. */
   write(name: string, tombstone: Tombstone): Promise<void>;
+  /**
+   * Writes the final record: retried on transient errors, and on a full volume written into the
+   * space `prepare` set aside. Throws only when it truly could not be written.
+   */
+  writeFinal(name: string, tombstone: Tombstone): Promise<void>;
   /** Reads `<dir>/<name>` as untrusted input; never throws. */
   read(name: string): Promise<ReadResult>;
+}
+
+/**
+ * Liveness sockets: how a dependent learns that a supervisor is gone even when it could write no
+ * tombstone (an OOM kill or SIGKILL of the whole container). The supervisor holds a socket in the
+ * graveyard for as long as its process lives; the kernel closes it when the process dies, however
+ * it dies, and dependents connected to it see the connection end at once.
+ */
+export interface Liveness {
+  /** Starts holding this container's socket; false when the graveyard can't hold one. */
+  hold(name: string): Promise<boolean>;
+  /**
+   * Calls `onGone` once nobody holds `name`'s socket: at once when nobody does now, or when the
+   * holder dies later. Returns a function that stops following.
+   */
+  follow(name: string, onGone: () => void): () => void;
 }
 
 /** Notifies changes in the graveyard. */
@@ -44,6 +65,8 @@ export interface Child {
   readonly exited: Promise<ChildResult>;
   /** Sends a signal to the child's whole process group; a group already gone is not an error. */
   signalGroup(signal: SignalName): void;
+  /** Whether any process of the child's group is still there (the leader may have exited). */
+  groupAlive(): boolean;
 }
 
 export type LaunchResult =

@@ -1,28 +1,39 @@
 import { BirthWait } from './birth-wait.ts';
+import { Changes } from './changes.ts';
 import { describeCheck } from './checks.ts';
 import type { Config } from './config.ts';
+import { DeathWatch } from './death-watch.ts';
 import { DependencyView } from './dependency-view.ts';
-import { deathTrigger } from './deps.ts';
-import { formatDuration } from './duration.ts';
-import { describeError } from './errors.ts';
-import { childOutcome, failureOutcome, type Outcome, spawnFailure } from './outcome.ts';
+import { endLife } from './ending.ts';
+import {
+  childOutcome,
+  failureOutcome,
+  type Outcome,
+  signalBeforeStart,
+  spawnFailure,
+} from './outcome.ts';
 import type {
   Child,
   Clock,
   Graveyard,
   HttpPoster,
   Launcher,
+  Liveness,
   Logger,
   PodReadiness,
   Prober,
   SignalSource,
   Watcher,
 } from './ports.ts';
-import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
-import { callShutdownUrls } from './shutdown-calls.ts';
+import { pollUntilReady } from './readiness.ts';
 import { type SignalName, TERMINATING_SIGNALS } from './signals.ts';
-import type { Tombstone } from './tombstone.ts';
 import { TombstoneWriter } from './tombstone-writer.ts';
+
+/**
+ * Dependencies' tombstones are re-read this often whatever the watcher says: inotify drops events
+ * when its queue overflows, and a missed death would keep a sidecar running forever.
+ */
+export const SAFETY_REREAD_MS = 2_000;
 
 /** Everything the supervisor talks to; main wires the real ones, tests pass fakes. */
 export interface SupervisorPorts {
@@ -36,35 +47,37 @@ export interface SupervisorPorts {
   readonly poster: HttpPoster;
   /** Present in Kubernetes API mode only. */
   readonly podReadiness?: PodReadiness;
+  /** Liveness sockets; without them, a container killed from outside is only seen by timeouts. */
+  readonly liveness?: Liveness;
 }
 
 /**
  * The whole life of one wrapped container: prepare the graveyard, watch it, wait for birth
- * dependencies, run the child, stop it when death dependencies die, relay signals, and record the
- * outcome in a tombstone on every path so that no other container waits forever.
+ * dependencies, run the child, stop it when death dependencies die (DeathWatch), relay signals,
+ * and end through endLife on every path so that no other container waits forever.
  */
 export class Supervisor {
   readonly #config: Config;
   readonly #ports: SupervisorPorts;
   readonly #view: DependencyView;
   readonly #tombstone: TombstoneWriter;
-  #readiness: ReadinessPoll | undefined;
+  readonly #deathWatch: DeathWatch;
+  readonly #changes = new Changes();
+  readonly #stopTimers: Array<() => void> = [];
   #child: Child | undefined;
   #childDone = false;
-  #stoppedBy: string[] | undefined;
-  #cancelKill: (() => void) | undefined;
-  #stateChanged: () => void = () => {};
   #terminatedBy: SignalName | undefined;
 
   constructor(config: Config, ports: SupervisorPorts) {
     this.#config = config;
     this.#ports = ports;
     const deps = [...new Set([...config.birthDeps, ...config.deathDeps])];
-    this.#view = new DependencyView(deps, ports.graveyard, ports.logger);
+    this.#view = new DependencyView(deps, ports);
     this.#tombstone = new TombstoneWriter(config.name, ports.graveyard, ports.logger);
+    this.#deathWatch = new DeathWatch(config, ports, this.#view);
   }
 
-  /** Runs to the end and returns the outcome; the caller exits with `outcome.exitCode`. */
+  /** Runs to the end, records it, and returns the outcome; the caller exits with its code. */
   async run(): Promise<Outcome> {
     const unsubscribe = this.#ports.signals.subscribe((signal) => this.#onSignal(signal));
     let outcome: Outcome;
@@ -74,39 +87,57 @@ export class Supervisor {
       outcome = await this.#failure(error);
     } finally {
       unsubscribe();
-      this.#cancelKill?.();
-      this.#readiness?.cancel();
+      this.#deathWatch.cancel();
+      for (const stop of this.#stopTimers) stop();
       this.#ports.podReadiness?.close();
+      this.#view.close();
       await this.#ports.watcher.close().catch(() => {});
     }
-    await this.#record(outcome);
-    await this.#callShutdownUrls(outcome);
+    await endLife(outcome, this.#config, { ...this.#ports, tombstone: this.#tombstone });
     return outcome;
   }
 
   async #live(): Promise<Outcome> {
-    await this.#ports.graveyard.prepare(this.#config.name);
+    const { name } = this.#config;
+    await this.#ports.graveyard.prepare(name);
+    await this.#holdLivenessSocket();
     await this.#startWatching();
     const blocked = await new BirthWait(this.#config, this.#ports, this.#view).run({
-      onWake: (wake) => {
-        this.#stateChanged = wake;
-      },
-      terminatedBy: () => this.#terminatedBy,
+      changes: this.#changes,
+      interrupted: () => this.#interrupted(),
     });
     if (blocked !== undefined) return blocked;
     return this.#runChild();
   }
 
+  async #holdLivenessSocket(): Promise<void> {
+    const liveness = this.#ports.liveness;
+    if (liveness === undefined) return;
+    if (await liveness.hold(this.#config.name)) this.#tombstone.holdsLivenessSocket();
+    else
+      this.#ports.logger.warn(
+        `could not hold a liveness socket in ${this.#ports.graveyard.dir} (a filesystem without unix sockets, or a name too long for one): if this container is killed from outside, dependents will not notice`,
+      );
+  }
+
+  /** Why the child must not start after all, if anything says so now. */
+  #interrupted(): Outcome | undefined {
+    if (this.#terminatedBy !== undefined) return signalBeforeStart(this.#terminatedBy);
+    return this.#deathWatch.beforeStart();
+  }
+
   async #startWatching(): Promise<void> {
     const { birthDeps, deathDeps } = this.#config;
     if (birthDeps.length === 0 && deathDeps.length === 0) return;
+    const reread = (name?: string) =>
+      void this.#view.refresh(name).then(() => this.#onDependencyChange());
+    this.#view.onLost(() => this.#onDependencyChange());
     // Watch first, then read: a tombstone written in between is seen by one or the other.
     await this.#ports.watcher.start((name) => {
-      if (name === undefined || this.#view.concerns(name)) {
-        void this.#view.refresh(name).then(() => this.#onDependencyChange());
-      }
+      if (name === undefined || this.#view.concerns(name)) reread(name);
     });
     await this.#view.refresh();
+    this.#repeat(SAFETY_REREAD_MS, () => reread());
     // API mode: the pod's status can say a birth dependency is ready before its tombstone does.
     this.#ports.podReadiness?.start((ready) => {
       this.#view.setApiReady(ready);
@@ -114,15 +145,19 @@ export class Supervisor {
     });
   }
 
+  #repeat(ms: number, action: () => void): void {
+    let cancel = () => {};
+    const tick = () => {
+      action();
+      cancel = this.#ports.clock.setTimer(ms, tick);
+    };
+    cancel = this.#ports.clock.setTimer(ms, tick);
+    this.#stopTimers.push(() => cancel());
+  }
+
   #onDependencyChange(): void {
-    this.#stateChanged();
-    if (this.#child === undefined || this.#childDone || this.#stoppedBy !== undefined) return;
-    const dead = deathTrigger(
-      this.#config.deathDeps,
-      this.#config.deathDepsPolicy,
-      this.#view.snapshot,
-    );
-    if (dead !== undefined) this.#stop(dead);
+    this.#changes.notify();
+    if (this.#child !== undefined && !this.#childDone) this.#deathWatch.check(this.#child);
   }
 
   async #runChild(): Promise<Outcome> {
@@ -144,9 +179,10 @@ export class Supervisor {
     this.#onDependencyChange();
     const result = await child.exited;
     this.#childDone = true;
-    this.#cancelKill?.();
-    this.#readiness?.cancel();
-    return childOutcome(result, this.#stoppedBy !== undefined, this.#config.ignoreCodeOnDeathDeps);
+    for (const stop of this.#stopTimers.splice(0)) stop();
+    await this.#deathWatch.afterLeaderExit(child);
+    const { ignoreCodeOnDeathDeps } = this.#config;
+    return childOutcome(result, this.#deathWatch.stopped, ignoreCodeOnDeathDeps);
   }
 
   /**
@@ -156,13 +192,7 @@ export class Supervisor {
    */
   async #warmUp(): Promise<void> {
     if (this.#config.deathDeps.length === 0) return;
-    const own = await this.#ports.graveyard.read(this.#config.name);
-    if (own.kind === 'ok')
-      deathTrigger(
-        this.#config.deathDeps,
-        this.#config.deathDepsPolicy,
-        new Map([[this.#config.name, own.tombstone]]),
-      );
+    await this.#ports.graveyard.read(this.#config.name);
   }
 
   /** Polls this container's readiness check until it first passes, then records it. */
@@ -176,31 +206,12 @@ export class Supervisor {
         this.#ports.logger.debug(`readiness check ${describeCheck(check)}: ${result.detail}`);
       last = result.detail;
     };
-    this.#readiness = pollUntilReady(check, this.#ports, { intervalMs, timeoutMs, onResult });
-    void this.#readiness.ready.then(async () => {
+    const poll = pollUntilReady(check, this.#ports, { intervalMs, timeoutMs, onResult });
+    void poll.ready.then(async () => {
       this.#ports.logger.info(`ready: ${describeCheck(check)} passed (${last})`);
       await this.#tombstone.ready(this.#ports.clock.now());
     });
-  }
-
-  #stop(dead: string[]): void {
-    const { stopSignal, gracePeriodMs } = this.#config;
-    this.#stoppedBy = dead;
-    const which = dead
-      .map((name) => `"${name}"${exitNote(this.#view.snapshot.get(name))}`)
-      .join(', ');
-    const kill = stopSignal === 'SIGKILL' ? '' : `, SIGKILL in ${formatDuration(gracePeriodMs)}`;
-    this.#ports.logger.info(
-      `death dependency ${which} died: stopping the child with ${stopSignal}${kill}`,
-    );
-    this.#child?.signalGroup(stopSignal);
-    if (stopSignal === 'SIGKILL') return;
-    this.#cancelKill = this.#ports.clock.setTimer(gracePeriodMs, () => {
-      this.#ports.logger.warn(
-        `child still running ${formatDuration(gracePeriodMs)} after ${stopSignal}: sending SIGKILL`,
-      );
-      this.#child?.signalGroup('SIGKILL');
-    });
+    this.#stopTimers.push(() => poll.cancel());
   }
 
   #onSignal(signal: SignalName): void {
@@ -213,7 +224,7 @@ export class Supervisor {
     } else if (TERMINATING_SIGNALS.has(signal)) {
       logger.info(`received ${signal} before the child started: not starting it`);
       this.#terminatedBy ??= signal;
-      this.#stateChanged();
+      this.#changes.notify();
     } else {
       logger.debug(`received ${signal} before the child started: ignored`);
     }
@@ -227,32 +238,4 @@ export class Supervisor {
     }
     return failureOutcome(error);
   }
-
-  async #record(outcome: Outcome): Promise<void> {
-    const { exitCode, signal, reason } = outcome;
-    try {
-      await this.#tombstone.died({ died: this.#ports.clock.now(), exitCode, signal, reason });
-    } catch (error) {
-      this.#ports.logger.error(
-        `could not write the tombstone: ${describeError(error)}; dependents will not see this death`,
-      );
-    }
-  }
-
-  /** Asks sidecars kubexit can't wrap to quit, once this container's life has ended. */
-  async #callShutdownUrls(outcome: Outcome): Promise<void> {
-    const { shutdownUrls, shutdownOnSuccessOnly, shutdownTimeoutMs } = this.#config;
-    if (shutdownUrls.length === 0) return;
-    if (shutdownOnSuccessOnly && outcome.exitCode !== 0) {
-      this.#ports.logger.info(
-        `not calling the shutdown URLs: exit ${outcome.exitCode} and --shutdown-on-success-only is set`,
-      );
-      return;
-    }
-    await callShutdownUrls(shutdownUrls, shutdownTimeoutMs, this.#ports);
-  }
-}
-
-function exitNote(tombstone: Tombstone | undefined): string {
-  return tombstone?.exitCode === undefined ? '' : ` (exit ${tombstone.exitCode})`;
 }

@@ -13,6 +13,7 @@ export class TombstoneWriter {
   readonly #logger: Logger;
   #record: Tombstone = {};
   #queue: Promise<void> = Promise.resolve();
+  #liveness: string | undefined;
 
   constructor(name: string, graveyard: Graveyard, logger: Logger) {
     this.#name = name;
@@ -20,14 +21,24 @@ export class TombstoneWriter {
     this.#logger = logger;
   }
 
+  /** From now on, records say that a liveness socket is held while this container lives. */
+  holdsLivenessSocket(): void {
+    this.#liveness = 'socket';
+  }
+
   /** The child started; without a readiness check it is ready at once. */
   recordBirth(time: string, hasReadinessCheck: boolean): Promise<void> {
     const readiness = hasReadinessCheck ? { readiness: 'pending' } : { ready: time };
-    return this.#write({ born: time, ...readiness }, 'record the birth');
+    return this.#write({ born: time, ...readiness, ...this.#livenessField() }, 'record the birth');
   }
 
   ready(time: string): Promise<void> {
-    return this.#write({ born: this.#record.born, ready: time }, 'record readiness');
+    const record = { born: this.#record.born, ready: time, ...this.#livenessField() };
+    return this.#write(record, 'record readiness');
+  }
+
+  #livenessField(): Pick<Tombstone, 'liveness'> {
+    return this.#liveness === undefined ? {} : { liveness: this.#liveness };
   }
 
   /** The final record. Throws when it could not be written, so the caller can say so. */
@@ -35,7 +46,7 @@ export class TombstoneWriter {
     const { born, ready } = this.#record;
     this.#record = { born, ready, ...fields };
     const record = this.#record;
-    const write = this.#queue.then(() => this.#graveyard.write(this.#name, record));
+    const write = this.#queue.then(() => this.#graveyard.writeFinal(this.#name, record));
     this.#queue = write.catch(() => {});
     return write;
   }

@@ -17,7 +17,12 @@ export type StopReason =
   /** The configuration or the graveyard was unusable. */
   | 'config-error'
   /** kubexit failed unexpectedly. */
-  | 'internal-error';
+  | 'internal-error'
+  /**
+   * Never written: what a dependent concludes when a tombstone still says alive but the
+   * supervisor that holds its liveness socket is gone (killed from outside: OOM kill, SIGKILL).
+   */
+  | 'lost';
 
 /**
  * One container's record in the graveyard. `Born`, `Died` and `ExitCode` are kubexit's fields;
@@ -37,10 +42,18 @@ export interface Tombstone {
   /** Name of the signal that killed the child, when one did. */
   readonly signal?: string;
   readonly reason?: string;
+  /**
+   * "socket" when the supervisor holds a liveness socket in the graveyard (`.<name>.sock`) for as
+   * long as it lives, so dependents learn of its death even when it could not write one.
+   */
+  readonly liveness?: string;
 }
 
-/** Largest tombstone we read; anything bigger is not a tombstone. */
-export const MAX_TOMBSTONE_BYTES = 64 * 1024;
+/**
+ * Largest tombstone we read; anything bigger is not a tombstone. Ours are under 300 bytes and
+ * kubexit's under 100; parsing is bounded by this too (YAML parsing of garbage is costly).
+ */
+export const MAX_TOMBSTONE_BYTES = 4096;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -54,6 +67,7 @@ export function serializeTombstone(tombstone: Tombstone): string {
   if (tombstone.exitCode !== undefined) fields.ExitCode = tombstone.exitCode;
   if (tombstone.signal !== undefined) fields.Signal = tombstone.signal;
   if (tombstone.reason !== undefined) fields.Reason = tombstone.reason;
+  if (tombstone.liveness !== undefined) fields.Liveness = tombstone.liveness;
   return stringify(fields, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
 }
 
@@ -107,6 +121,7 @@ function readFields(fields: Map<string, unknown>): ParsedTombstone {
       exitCode: (exitCode as number | null | undefined) ?? undefined,
       signal: asShortString(fields.get('signal')),
       reason: asShortString(fields.get('reason')),
+      liveness: asShortString(fields.get('liveness')),
     },
   };
 }
@@ -118,8 +133,23 @@ function lowerCaseKeys(record: Record<string, unknown>): Map<string, unknown> {
 }
 
 function isOptionalTime(value: unknown): value is string | null | undefined {
+  return value === undefined || value === null || (typeof value === 'string' && isTime(value));
+}
+
+/** RFC 3339 in form and in range: month 13 or hour 99 is not a time (Go's parser agrees). */
+export function isTime(text: string): boolean {
+  const match = RFC3339.exec(text);
+  if (match === null) return false;
+  const [year, month, day, hour, minute, second] = text.match(/\d+/g)?.map(Number) ?? [];
+  const days = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
   return (
-    value === undefined || value === null || (typeof value === 'string' && RFC3339.test(value))
+    (month ?? 0) >= 1 &&
+    (month ?? 0) <= 12 &&
+    (day ?? 0) >= 1 &&
+    (day ?? 0) <= days &&
+    (hour ?? 99) <= 23 &&
+    (minute ?? 99) <= 59 &&
+    (second ?? 99) <= 60
   );
 }
 

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { FsGraveyard } from '../../src/adapters/fs-graveyard.ts';
@@ -16,14 +24,16 @@ t.test('writes a kubexit-readable tombstone and leaves no temporary file', async
     readFileSync(join(dir, 'main'), 'utf8'),
     'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: 0\n',
   );
-  t.same(readdirSync(dir), ['main']);
+  t.same(readdirSync(dir).sort(), ['.main.reserve', 'main'], 'the final record has a reserve');
+  await graveyard.writeFinal('main', tombstone);
+  t.same(readdirSync(dir), ['main'], 'the reserve is dropped once the final record is written');
   t.same(await graveyard.read('main'), { kind: 'ok', tombstone });
 });
 
 t.test('creates a missing graveyard, nested', async (t) => {
   const dir = join(t.testdir(), 'a', 'b');
   await new FsGraveyard(dir).prepare('main');
-  t.same(readdirSync(dir), [], 'the write probe is cleaned up');
+  t.same(readdirSync(dir), ['.main.reserve'], 'the write probe is cleaned up');
 });
 
 t.test('a graveyard that is a file, or under a file, is refused with a fix', async (t) => {
@@ -55,7 +65,7 @@ t.test('reads treat the graveyard as untrusted', async (t) => {
     target: 'Born: "2026-01-01T00:00:00Z"\n',
     garbage: '\u0000\u00ff{{{',
     empty: '',
-    huge: `Born: "2026-01-01T00:00:00Z"\n#${'x'.repeat(70_000)}\n`,
+    huge: `Born: "2026-01-01T00:00:00Z"\n#${'x'.repeat(5_000)}\n`,
     folder: {},
   });
   symlinkSync(join(dir, 'target'), join(dir, 'link'));
@@ -69,7 +79,7 @@ t.test('reads treat the graveyard as untrusted', async (t) => {
     'a FIFO does not hang the read',
   );
   t.match(await graveyard.read('folder'), { kind: 'invalid', problem: /directory/ });
-  t.match(await graveyard.read('huge'), { kind: 'invalid', problem: /larger than 65536 bytes/ });
+  t.match(await graveyard.read('huge'), { kind: 'invalid', problem: /larger than 4096 bytes/ });
   t.match(await graveyard.read('empty'), { kind: 'invalid', problem: /empty/ });
   t.match(await graveyard.read('garbage'), { kind: 'invalid' });
   t.match(await graveyard.read('target'), { kind: 'ok' });
@@ -96,3 +106,33 @@ t.test('writing concurrently never exposes a partial tombstone', async (t) => {
     'every read saw a complete tombstone',
   );
 });
+
+t.test('tombstones are readable by every user whatever the umask (0644)', async (t) => {
+  const dir = t.testdir();
+  const previous = process.umask(0o077);
+  t.teardown(() => process.umask(previous));
+  const graveyard = new FsGraveyard(dir);
+  await graveyard.prepare('main');
+  await graveyard.write('main', { born: tombstone.born });
+  t.equal(statSync(join(dir, 'main')).mode & 0o777, 0o644);
+  await graveyard.writeFinal('main', tombstone);
+  t.equal(statSync(join(dir, 'main')).mode & 0o777, 0o644);
+});
+
+t.test('the final record is retried on transient errors and gives up on the others', async (t) => {
+  const dir = t.testdir();
+  const graveyard = new FsGraveyard(join(dir, 'missing'));
+  await t.rejects(graveyard.writeFinal('main', tombstone), { code: 'ENOENT' }, 'not retried');
+});
+
+t.test(
+  "another user's file at our name is taken over at start, content kept, so later writes can't fail",
+  { skip: process.getuid?.() === 0 ? false : 'needs root to chown' },
+  async (t) => {
+    const dir = t.testdir({ main: 'Born: "2026-01-01T00:00:00Z"\n' });
+    chownSync(join(dir, 'main'), 4321, 4321);
+    await new FsGraveyard(dir).prepare('main');
+    t.equal(statSync(join(dir, 'main')).uid, 0);
+    t.equal(readFileSync(join(dir, 'main'), 'utf8'), 'Born: "2026-01-01T00:00:00Z"\n');
+  },
+);

@@ -9,6 +9,7 @@ import type {
   HttpPoster,
   Launcher,
   LaunchResult,
+  Liveness,
   LogFields,
   Logger,
   PodReadiness,
@@ -25,6 +26,7 @@ export class FakeGraveyard implements Graveyard {
   readonly entries = new Map<string, ReadResult>();
   readonly writes: Array<{ name: string; tombstone: Tombstone }> = [];
   prepareError: Error | undefined;
+  finalError: Error | undefined;
 
   async prepare(): Promise<void> {
     if (this.prepareError) throw this.prepareError;
@@ -32,6 +34,10 @@ export class FakeGraveyard implements Graveyard {
   async write(name: string, tombstone: Tombstone): Promise<void> {
     this.writes.push({ name, tombstone });
     this.entries.set(name, { kind: 'ok', tombstone });
+  }
+  async writeFinal(name: string, tombstone: Tombstone): Promise<void> {
+    if (this.finalError) throw this.finalError;
+    await this.write(name, tombstone);
   }
   async read(name: string): Promise<ReadResult> {
     return this.entries.get(name) ?? { kind: 'absent' };
@@ -70,8 +76,47 @@ export class FakeChild implements Child {
       this.exit = resolve;
     });
   }
+  /** Whether members of the group outlive the leader (one ignoring the stop signal). */
+  groupMembersLeft = false;
   signalGroup(signal: string): void {
     this.signals.push(signal);
+    if (signal === 'SIGKILL') this.groupMembersLeft = false;
+  }
+  groupAlive(): boolean {
+    return this.groupMembersLeft;
+  }
+}
+
+/** Liveness sockets: `hold` succeeds; `lose(name)` plays the holder of name dying. */
+export class FakeLiveness implements Liveness {
+  readonly held: string[] = [];
+  readonly #followers = new Map<string, Array<() => void>>();
+  readonly gone = new Set<string>();
+  async hold(name: string): Promise<boolean> {
+    this.held.push(name);
+    return true;
+  }
+  follow(name: string, onGone: () => void): () => void {
+    if (this.gone.has(name)) {
+      queueMicrotask(onGone);
+      return () => {};
+    }
+    const list = this.#followers.get(name) ?? [];
+    list.push(onGone);
+    this.#followers.set(name, list);
+    return () => {
+      this.#followers.set(
+        name,
+        (this.#followers.get(name) ?? []).filter((f) => f !== onGone),
+      );
+    };
+  }
+  lose(name: string): void {
+    this.gone.add(name);
+    for (const onGone of this.#followers.get(name)?.splice(0) ?? []) onGone();
+  }
+  following(name: string): number {
+    return this.#followers.get(name)?.length ?? 0;
   }
 }
 

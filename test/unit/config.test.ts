@@ -122,15 +122,57 @@ t.test(
   },
 );
 
-t.test('the error keeps the valid name and graveyard for a tombstone', async (t) => {
-  try {
-    parseConfig(raw({ name: 'main', graveyard: '/tmp/g', gracePeriod: 'soon' }));
-    t.fail('should throw');
-  } catch (error) {
-    t.type(error, ConfigError);
-    t.match(error, { exitCode: 2, containerName: 'main', graveyard: '/tmp/g' });
-  }
-});
+t.test(
+  'the error keeps the valid settings the ending needs: tombstone, shutdown calls, logs',
+  async (t) => {
+    try {
+      parseConfig(
+        raw({
+          name: 'main',
+          graveyard: '/tmp/g',
+          gracePeriod: 'soon',
+          shutdownUrls: 'istio',
+          logFormat: 'json',
+          logLevel: 'loud',
+        }),
+      );
+      t.fail('should throw');
+    } catch (error) {
+      t.type(error, ConfigError);
+      t.match(error, { exitCode: 2, containerName: 'main' });
+      t.match((error as ConfigError).known, {
+        name: 'main',
+        graveyard: '/tmp/g',
+        shutdownUrls: ['http://127.0.0.1:15020/quitquitquit'],
+        shutdownTimeoutMs: 10_000,
+        logFormat: 'json',
+        logLevel: undefined,
+      });
+    }
+  },
+);
+
+t.test(
+  'a command-line problem is reported with the others, and the command is not required',
+  async (t) => {
+    try {
+      parseConfig(raw({ name: 'main', gracePeriod: 'soon' }, []), "unknown option '--bogus'");
+      t.fail('should throw');
+    } catch (error) {
+      t.same((error as ConfigError).problems.length, 2);
+      t.match((error as ConfigError).problems[0], /unknown option/);
+      t.notMatch((error as ConfigError).message, /no command given/);
+    }
+  },
+);
+
+t.test(
+  'a file check with a malformed %-escape is a configuration problem, not a crash',
+  async (t) => {
+    const problems = problemsOf(raw({ name: 'main', birthDeps: 'file:///%ff', shutdownUrls: 'x' }));
+    t.match(problems[0], /file:\/\/\/%ff.*invalid %-escape/);
+  },
+);
 
 t.test('birth dependencies mix container names and endpoint checks', async (t) => {
   const config = parseConfig(

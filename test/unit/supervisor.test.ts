@@ -357,13 +357,14 @@ t.test(
     pod.graveyard.write = async () => {
       throw new Error('EROFS: read-only file system');
     };
+    pod.graveyard.finalError = new Error('EROFS: read-only file system');
     const running = pod.start();
     await settle();
     pod.child.exit({ exitCode: 4 });
     t.match(await running, { exitCode: 4 });
     t.match(
       pod.logger.messages('error').join('\n'),
-      /could not record the birth.*EROFS[\s\S]*could not write the tombstone: EROFS/,
+      /could not record the birth.*EROFS[\s\S]*could not write the final tombstone.*EROFS.*true code 4/,
     );
   },
 );

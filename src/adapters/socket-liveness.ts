@@ -1,0 +1,112 @@
+import { openSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import type { Liveness } from '../core/ports.ts';
+
+/** sun_path holds 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+/** More connections than a pod has containers; a flood from a hostile container stops here. */
+const MAX_CONNECTIONS = 1024;
+/** Errors meaning nobody listens on the socket: its holder is gone. */
+const NOBODY_LISTENS = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTSOCK']);
+/** A full listen backlog (many dependents connecting at once) is worth another try. */
+const RETRY_MS = 20;
+const RETRIES = 100;
+
+/**
+ * Liveness sockets as unix sockets in the graveyard: `<graveyard>/.<name>.sock`. Containers of a
+ * pod share no PID namespace, but they share the graveyard, and a unix socket there is reachable
+ * from all of them; its listener lives exactly as long as the supervisor's process.
+ */
+export class SocketLiveness implements Liveness {
+  readonly #dir: string;
+  #dirFd: number | undefined;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  async hold(name: string): Promise<boolean> {
+    const path = this.#socketPath(name);
+    if (path === undefined) return false;
+    // Whatever is at the name — the socket of this container's previous run, or something planted
+    // — is replaced (unlink removes a symlink, never its target).
+    await unlink(path).catch(() => {});
+    const server = createServer((socket) => holdOpen(socket));
+    server.maxConnections = MAX_CONNECTIONS;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        // Dependents running as other users must be able to connect.
+        server.listen({ path, readableAll: true, writableAll: true }, () => resolve());
+      });
+    } catch {
+      return false;
+    }
+    server.on('error', () => {});
+    // Never closed: the kernel closes it when this process ends, which is the whole point.
+    server.unref();
+    return true;
+  }
+
+  follow(name: string, onGone: () => void): () => void {
+    const path = this.#socketPath(name);
+    let stopped = false;
+    let socket: Socket | undefined;
+    const gone = () => {
+      if (stopped) return;
+      stopped = true;
+      onGone();
+    };
+    const attempt = (retries: number) => {
+      if (stopped || path === undefined) return;
+      let connected = false;
+      socket = connect({ path });
+      socket.unref();
+      socket.on('connect', () => {
+        connected = true;
+        socket?.resume();
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (connected) return;
+        const code = error.code ?? '';
+        if (NOBODY_LISTENS.has(code)) gone();
+        else if (code === 'EAGAIN' && retries > 0)
+          setTimeout(() => attempt(retries - 1), RETRY_MS).unref();
+        // Anything else (EACCES on a socket planted by another user): no conclusion either way.
+      });
+      socket.on('close', () => {
+        if (connected) gone();
+      });
+    };
+    attempt(RETRIES);
+    return () => {
+      stopped = true;
+      socket?.destroy();
+    };
+  }
+
+  /**
+   * The socket's path, short enough for sun_path: through /proc/self/fd when the graveyard's own
+   * path is too long. Undefined when even that is too long (a name near 100 characters).
+   */
+  #socketPath(name: string): string | undefined {
+    const component = `.${name}.sock`;
+    const direct = `${this.#dir}/${component}`;
+    if (Buffer.byteLength(direct) <= MAX_SOCKET_PATH) return direct;
+    try {
+      this.#dirFd ??= openSync(this.#dir, 'r');
+    } catch {
+      return undefined;
+    }
+    const viaFd = `/proc/self/fd/${this.#dirFd}/${component}`;
+    return Buffer.byteLength(viaFd) <= MAX_SOCKET_PATH ? viaFd : undefined;
+  }
+}
+
+/** A dependent's connection: read and dropped, held until either side goes away. */
+function holdOpen(socket: Socket): void {
+  socket.on('error', () => {});
+  socket.unref();
+  socket.resume();
+}

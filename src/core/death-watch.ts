@@ -1,0 +1,124 @@
+import type { Config } from './config.ts';
+import type { DependencyView } from './dependency-view.ts';
+import { deathTrigger } from './deps.ts';
+import { formatDuration } from './duration.ts';
+import { deathBeforeStart, type Outcome } from './outcome.ts';
+import type { Child, Clock, Logger } from './ports.ts';
+import type { Tombstone } from './tombstone.ts';
+
+/** How often the child's process group is looked at while its leader is gone but the grace runs. */
+const GROUP_POLL_MS = 50;
+
+/**
+ * What happens when a death dependency dies — all of it, in this file.
+ *
+ * - Before the child starts: it is never started, and this container ends with exit 0 (it did
+ *   not fail; kubexit started the child anyway, or never noticed a death that came first).
+ * - While the child runs: its whole process group gets the stop signal, and SIGKILL once the
+ *   grace period is over.
+ * - When the group's leader has exited but other members remain (one ignoring the stop signal),
+ *   the grace period still runs out and SIGKILL ends the group: nothing is left holding the
+ *   container.
+ *
+ * A death is a tombstone's `Died`, or a supervisor found lost (see DependencyView); `any` or
+ * `all` of the death dependencies, per the policy.
+ */
+export class DeathWatch {
+  readonly #config: Config;
+  readonly #ports: { readonly clock: Clock; readonly logger: Logger };
+  readonly #view: DependencyView;
+  #stoppedBy: readonly string[] | undefined;
+  #graceOver = false;
+  #cancelGrace: () => void = () => {};
+  #onGraceOver: () => void = () => {};
+
+  constructor(
+    config: Config,
+    ports: { readonly clock: Clock; readonly logger: Logger },
+    view: DependencyView,
+  ) {
+    this.#config = config;
+    this.#ports = ports;
+    this.#view = view;
+  }
+
+  /** Whether the child was stopped because its death dependencies died. */
+  get stopped(): boolean {
+    return this.#stoppedBy !== undefined;
+  }
+
+  /** The outcome that replaces the child when a death dependency died before it could start. */
+  beforeStart(): Outcome | undefined {
+    const dead = this.#dead();
+    return dead === undefined ? undefined : deathBeforeStart(dead);
+  }
+
+  /** Stops the running child if its death dependencies say so; called on every change. */
+  check(child: Child): void {
+    if (this.#stoppedBy !== undefined) return;
+    const dead = this.#dead();
+    if (dead !== undefined) this.#stop(child, dead);
+  }
+
+  /**
+   * After the group leader exited: while a stop is in progress and members of the group remain,
+   * wait for them, or for the grace period to end (then they get SIGKILL).
+   */
+  async afterLeaderExit(child: Child): Promise<void> {
+    if (this.#stoppedBy === undefined || this.#graceOver || !child.groupAlive()) {
+      this.cancel();
+      return;
+    }
+    this.#ports.logger.info(
+      `the child exited but members of its process group remain: waiting for them until the grace period ends`,
+    );
+    await new Promise<void>((resolve) => {
+      this.#onGraceOver = resolve;
+      const look = () => {
+        if (!child.groupAlive()) resolve();
+        else this.#ports.clock.setTimer(GROUP_POLL_MS, look);
+      };
+      look();
+    });
+    this.cancel();
+  }
+
+  cancel(): void {
+    this.#cancelGrace();
+    this.#onGraceOver();
+  }
+
+  #dead(): string[] | undefined {
+    const { deathDeps, deathDepsPolicy } = this.#config;
+    return deathTrigger(deathDeps, deathDepsPolicy, this.#view.snapshot);
+  }
+
+  #stop(child: Child, dead: readonly string[]): void {
+    const { stopSignal, gracePeriodMs } = this.#config;
+    this.#stoppedBy = dead;
+    const which = dead.map((name) => `"${name}"${deathNote(this.#view.snapshot.get(name))}`);
+    const kill = stopSignal === 'SIGKILL' ? '' : `, SIGKILL in ${formatDuration(gracePeriodMs)}`;
+    this.#ports.logger.info(
+      `death dependency ${which.join(', ')} died: stopping the child with ${stopSignal}${kill}`,
+    );
+    child.signalGroup(stopSignal);
+    if (stopSignal === 'SIGKILL') {
+      this.#graceOver = true;
+      return;
+    }
+    this.#cancelGrace = this.#ports.clock.setTimer(gracePeriodMs, () => {
+      this.#graceOver = true;
+      this.#ports.logger.warn(
+        `child's process group still running ${formatDuration(gracePeriodMs)} after ${stopSignal}: sending SIGKILL`,
+      );
+      child.signalGroup('SIGKILL');
+      this.#onGraceOver();
+    });
+  }
+}
+
+/** ` (exit 0)`, ` (lost: its supervisor is gone)`, or nothing when the code is unknown. */
+function deathNote(tombstone: Tombstone | undefined): string {
+  if (tombstone?.reason === 'lost') return ' (lost: its supervisor is gone)';
+  return tombstone?.exitCode === undefined ? '' : ` (exit ${tombstone.exitCode})`;
+}

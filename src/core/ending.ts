@@ -1,0 +1,73 @@
+import { describeError } from './errors.ts';
+import type { Outcome } from './outcome.ts';
+import type { Clock, HttpPoster, Logger } from './ports.ts';
+import { callShutdownUrls } from './shutdown-calls.ts';
+import type { TombstoneWriter } from './tombstone-writer.ts';
+
+/** What an ending needs to know; every field may be missing when the configuration is invalid. */
+export interface EndingSettings {
+  readonly shutdownUrls?: readonly string[];
+  readonly shutdownOnSuccessOnly?: boolean;
+  readonly shutdownTimeoutMs?: number;
+}
+
+export interface EndingPorts {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly poster: HttpPoster;
+  /** This container's tombstone; undefined when its name or graveyard is unknown. */
+  readonly tombstone?: TombstoneWriter;
+}
+
+/** Reasons that are kubexit's own failure (logged as errors); the rest are the child's story. */
+const FAILED_HERE = new Set(['birth-timeout', 'spawn-failed', 'config-error', 'internal-error']);
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * The one way a container's life ends, whatever ended it — the child's exit, a death dependency,
+ * a signal, a birth timeout, an invalid configuration, an internal error: say why, record the
+ * death in the tombstone so that no dependent waits forever, then ask the sidecars that can't be
+ * wrapped to quit. Returns the exit code.
+ */
+export async function endLife(
+  outcome: Outcome,
+  settings: EndingSettings,
+  ports: EndingPorts,
+): Promise<number> {
+  const fields = { exitCode: outcome.exitCode, reason: outcome.reason, signal: outcome.signal };
+  if (FAILED_HERE.has(outcome.reason)) ports.logger.error(outcome.message, fields);
+  else ports.logger.info(outcome.message, fields);
+  await recordDeath(outcome, ports);
+  await shutDownOthers(outcome, settings, ports);
+  return outcome.exitCode;
+}
+
+async function recordDeath(outcome: Outcome, ports: EndingPorts): Promise<void> {
+  // Without one, the caller has already said why (an unknown name, an unusable graveyard).
+  if (ports.tombstone === undefined) return;
+  const { exitCode, signal, reason } = outcome;
+  try {
+    await ports.tombstone.died({ died: ports.clock.now(), exitCode, signal, reason });
+  } catch (error) {
+    ports.logger.error(
+      `could not write the final tombstone, even after retries: ${describeError(error)}. Containers that depend on this one only see it end through its liveness socket (not the original kubexit in a mixed pod). Exiting with the true code ${exitCode} anyway.`,
+    );
+  }
+}
+
+/** Asks sidecars kubexit can't wrap to quit, once this container's life has ended. */
+async function shutDownOthers(
+  outcome: Outcome,
+  settings: EndingSettings,
+  ports: EndingPorts,
+): Promise<void> {
+  const urls = settings.shutdownUrls ?? [];
+  if (urls.length === 0) return;
+  if (settings.shutdownOnSuccessOnly === true && outcome.exitCode !== 0) {
+    ports.logger.info(
+      `not calling the shutdown URLs: exit ${outcome.exitCode} and --shutdown-on-success-only is set`,
+    );
+    return;
+  }
+  await callShutdownUrls(urls, settings.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS, ports);
+}
