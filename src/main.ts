@@ -61,6 +61,7 @@ async function supervise(
     watcher: new ChokidarWatcher(config.graveyard, {
       mode: config.watch,
       pollIntervalMs: config.pollIntervalMs,
+      names: [...new Set([...config.birthDeps, ...config.deathDeps])],
       logger,
     }),
     launcher: new ExecaLauncher(),

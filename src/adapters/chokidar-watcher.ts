@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { WatchMode } from '../core/config.ts';
 import type { Logger, Watcher } from '../core/ports.ts';
+import { DepPoller } from './dep-poller.ts';
 
 /** Creates a chokidar watcher; tests substitute one that fails like an exhausted inotify. */
 export type WatchFactory = typeof watch;
@@ -9,6 +10,8 @@ export type WatchFactory = typeof watch;
 export interface ChokidarWatcherOptions {
   readonly mode: WatchMode;
   readonly pollIntervalMs: number;
+  /** The declared dependencies: all that polling looks at. */
+  readonly names: readonly string[];
   readonly logger: Logger;
   readonly watchFactory?: WatchFactory;
 }
@@ -18,13 +21,15 @@ const INOTIFY_UNAVAILABLE = new Set(['ENOSPC', 'EMFILE', 'ENFILE', 'EPERM', 'ENO
 
 /**
  * Watches the graveyard directory (not its subdirectories) with inotify through chokidar, and
- * switches to polling when inotify is unavailable or exhausted — at start or later — asking for
- * a full re-read so that nothing that happened during the switch is missed.
+ * switches to polling the declared dependencies (DepPoller) when inotify is unavailable or
+ * exhausted — at start or later — asking for a full re-read so that nothing that happened during
+ * the switch is missed. Any other watcher error also asks for a full re-read.
  */
 export class ChokidarWatcher implements Watcher {
   readonly #dir: string;
   readonly #options: ChokidarWatcherOptions;
   #watcher: FSWatcher | undefined;
+  #poller: DepPoller | undefined;
   #polling: boolean;
   #closed = false;
 
@@ -44,11 +49,13 @@ export class ChokidarWatcher implements Watcher {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#poller?.stop();
     await this.#watcher?.close();
     this.#watcher = undefined;
   }
 
   async #open(onChange: (name: string | undefined) => void): Promise<void> {
+    if (this.#polling) return this.#poll(onChange);
     const factory = this.#options.watchFactory ?? watch;
     const watcher = factory(this.#dir, {
       depth: 0,
@@ -56,8 +63,7 @@ export class ChokidarWatcher implements Watcher {
       followSymlinks: false,
       atomic: false,
       persistent: true,
-      backend: this.#polling ? 'polling' : 'native',
-      pollingInterval: this.#options.pollIntervalMs,
+      backend: 'native',
       // Dot files are temporary files of writers in progress, never tombstones.
       ignored: (path: string) => path !== this.#dir && basename(path).startsWith('.'),
     });
@@ -75,7 +81,10 @@ export class ChokidarWatcher implements Watcher {
       watcher.on('error', (raised) => {
         const error = raised instanceof Error ? raised : new Error(String(raised));
         if (!this.#shouldFallBack(error)) {
-          this.#options.logger.warn(`graveyard watcher error: ${error.message}`);
+          this.#options.logger.warn(
+            `graveyard watcher error: ${error.message}; re-reading every dependency`,
+          );
+          onChange(undefined);
           return;
         }
         void this.#fallBack(watcher, error, onChange).then(resolve);
@@ -83,8 +92,15 @@ export class ChokidarWatcher implements Watcher {
     });
     const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     await Promise.race([ready, fellBack]);
+    if (!this.#polling) this.#options.logger.debug(`watching ${this.#dir} with inotify`);
+  }
+
+  async #poll(onChange: (name: string | undefined) => void): Promise<void> {
+    const { names, pollIntervalMs } = this.#options;
+    this.#poller = new DepPoller(this.#dir, names, pollIntervalMs);
+    await this.#poller.start(onChange);
     this.#options.logger.debug(
-      `watching ${this.#dir} with ${this.#polling ? `polling every ${this.#options.pollIntervalMs}ms` : 'inotify'}`,
+      `watching ${names.join(', ')} in ${this.#dir} by polling every ${pollIntervalMs}ms`,
     );
   }
 
@@ -101,7 +117,7 @@ export class ChokidarWatcher implements Watcher {
     const code = (error as NodeJS.ErrnoException).code;
     this.#polling = true;
     this.#options.logger.warn(
-      `inotify is unavailable (${code}); polling the graveyard every ${this.#options.pollIntervalMs}ms instead (raise fs.inotify.max_user_instances/max_user_watches to avoid this)`,
+      `inotify is unavailable (${code}); polling the dependencies' tombstones every ${this.#options.pollIntervalMs}ms instead (raise fs.inotify.max_user_instances/max_user_watches to avoid this)`,
     );
     await failed.close().catch(() => {});
     if (this.#closed) return;

@@ -1,10 +1,10 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { execa } from 'execa';
 import type { CheckSpec } from '../core/checks.ts';
 import { describeError } from '../core/errors.ts';
 import type { HttpPoster, ProbeResult, Prober } from '../core/ports.ts';
+import { probeExec } from './exec-check.ts';
 
 /** Runs readiness checks against the real network, filesystem and processes. */
 export class SystemProber implements Prober {
@@ -90,31 +90,4 @@ async function probeFile(path: string): Promise<ProbeResult> {
     const code = (error as NodeJS.ErrnoException).code;
     return { ok: false, detail: code === 'ENOENT' ? 'does not exist' : (code ?? String(error)) };
   }
-}
-
-/** The command exits 0 within the timeout. No shell; output is kept short for the log. */
-async function probeExec(
-  command: string,
-  args: readonly string[],
-  timeoutMs: number,
-): Promise<ProbeResult> {
-  const result = await execa(command, args, {
-    reject: false,
-    timeout: timeoutMs,
-    killSignal: 'SIGKILL',
-    stdin: 'ignore',
-    maxBuffer: 64 * 1024,
-    stripFinalNewline: true,
-  });
-  if (result.exitCode === 0) return { ok: true, detail: 'exit 0' };
-  if (result.timedOut) return { ok: false, detail: `no exit within ${timeoutMs}ms` };
-  if (result.code === 'ENOENT') return { ok: false, detail: `command not found: ${command}` };
-  const said = String(result.stderr || result.stdout || '')
-    .split('\n')[0]
-    ?.slice(0, 120);
-  const how =
-    result.exitCode === undefined
-      ? (result.signal ?? result.code ?? 'failed')
-      : `exit ${result.exitCode}`;
-  return { ok: false, detail: said ? `${how}: ${said}` : how };
 }

@@ -86,6 +86,22 @@ export class SocketLiveness implements Liveness {
     };
   }
 
+  /** Whether somebody holds `name`'s socket right now (for `kubexit status`); unsure is yes. */
+  isHeld(name: string): Promise<boolean> {
+    const path = this.#socketPath(name);
+    if (path === undefined) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const probe = connect({ path });
+      probe.on('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.on('error', (error: NodeJS.ErrnoException) =>
+        resolve(!NOBODY_LISTENS.has(error.code ?? '')),
+      );
+    });
+  }
+
   /**
    * The socket's path, short enough for sun_path: through /proc/self/fd when the graveyard's own
    * path is too long. Undefined when even that is too long (a name near 100 characters).

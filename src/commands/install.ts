@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { makeDirectory, writeAtomically } from '../adapters/atomic-file.ts';
 import { errorCode, SupervisorError } from '../core/errors.ts';
 import { writeInterpreter } from './elf-interpreter.ts';
 
@@ -24,6 +23,12 @@ export interface InstallOptions {
  */
 export async function install(options: InstallOptions): Promise<number> {
   const { executable, target, log } = options;
+  if (!isAbsolute(target) || (options.mountPath !== undefined && !isAbsolute(options.mountPath))) {
+    throw new SupervisorError(
+      `kubexit install needs an absolute directory (${JSON.stringify(options.mountPath ?? target)} is relative): the installed kubexit is found by that path, as /kubexit`,
+      2,
+    );
+  }
   if (basename(executable).startsWith('node')) {
     const fix = 'build it with npm run build and run dist/kubexit install';
     throw new SupervisorError(
@@ -31,10 +36,10 @@ export async function install(options: InstallOptions): Promise<number> {
       2,
     );
   }
-  await mkdir(join(target, 'lib'), { recursive: true }).catch((error: unknown) => {
+  await makeDirectory(join(target, 'lib')).catch((error: unknown) => {
     throw new SupervisorError(
       `could not create ${target} (${errorCode(error)}): mount a writable volume there`,
-      1,
+      2,
     );
   });
   const libraries = await bundledLibraries(dirname(executable));
@@ -66,23 +71,9 @@ async function bundledLibraries(dir: string): Promise<string[]> {
 }
 
 async function copyAtomically(content: Buffer, destination: string): Promise<void> {
-  const temp = join(
-    dirname(destination),
-    `.${basename(destination)}.${randomBytes(6).toString('hex')}.tmp`,
-  );
   try {
-    const flags = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW;
-    const handle = await open(temp, flags, 0o700);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await chmod(temp, 0o755);
-    await rename(temp, destination);
+    await writeAtomically(dirname(destination), basename(destination), content, 0o755);
   } catch (error) {
-    await unlink(temp).catch(() => {});
     throw new SupervisorError(`could not install ${destination} (${errorCode(error)})`, 1);
   }
 }

@@ -1,8 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { FsGraveyard } from '../adapters/fs-graveyard.ts';
+import { SocketLiveness } from '../adapters/socket-liveness.ts';
 import { SupervisorError } from '../core/errors.ts';
 import { isSafeName } from '../core/names.ts';
 import type { Tombstone } from '../core/tombstone.ts';
+import { hasLivenessSocket, stateOf } from '../core/tombstone-state.ts';
 
 export interface StatusOptions {
   readonly graveyard: string;
@@ -14,7 +16,7 @@ export interface StatusOptions {
 /** One graveyard entry as `kubexit status` reports it. */
 export interface StatusRow {
   readonly name: string;
-  readonly state: 'running' | 'starting' | 'ready' | 'dead' | 'waiting' | 'invalid';
+  readonly state: 'starting' | 'ready' | 'dead' | 'lost' | 'waiting' | 'invalid';
   readonly born?: string;
   readonly ready?: string;
   readonly died?: string;
@@ -36,41 +38,41 @@ export async function status(options: StatusOptions): Promise<number> {
     );
   });
   const graveyard = new FsGraveyard(options.graveyard);
+  const liveness = new SocketLiveness(options.graveyard);
   const rows: StatusRow[] = [];
   for (const name of names.filter(isSafeName).sort()) {
     const read = await graveyard.read(name);
-    if (read.kind === 'ok') rows.push(rowOf(name, read.tombstone));
+    const lost =
+      read.kind === 'ok' && hasLivenessSocket(read.tombstone) && !(await liveness.isHeld(name));
+    if (read.kind === 'ok') rows.push(rowOf(name, read.tombstone, lost));
     else if (read.kind === 'invalid') rows.push({ name, state: 'invalid', problem: read.problem });
   }
   options.write(options.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, options.now));
   return 0;
 }
 
-function rowOf(name: string, tombstone: Tombstone): StatusRow {
-  const state =
-    tombstone.died !== undefined
-      ? 'dead'
-      : tombstone.born === undefined
-        ? 'waiting'
-        : tombstone.readiness === 'pending'
-          ? 'starting'
-          : 'ready';
-  return { name, state, ...tombstone };
+/** `lost`: the tombstone says alive, but nobody holds its liveness socket any more. */
+function rowOf(name: string, tombstone: Tombstone, lost: boolean): StatusRow {
+  const state = stateOf(tombstone);
+  const shown = lost ? 'lost' : state === 'absent' ? 'invalid' : state;
+  return { name, state: shown, ...tombstone };
 }
 
 function table(rows: readonly StatusRow[], now: Date): string {
   if (rows.length === 0) return 'no tombstones\n';
   const header = ['NAME', 'STATE', 'BORN', 'READY', 'DIED', 'EXIT', 'REASON', 'AGE'];
-  const lines = rows.map((row) => [
-    row.name,
-    row.state,
-    clock(row.born),
-    clock(row.ready),
-    clock(row.died),
-    row.exitCode === undefined ? '' : `${row.exitCode}${row.signal ? ` (${row.signal})` : ''}`,
-    row.reason ?? shorten(row.problem ?? ''),
-    age(row.died ?? row.born, now),
-  ]);
+  const lines = rows.map((row) =>
+    [
+      row.name,
+      row.state,
+      clock(row.born),
+      clock(row.ready),
+      clock(row.died),
+      row.exitCode === undefined ? '' : `${row.exitCode}${row.signal ? ` (${row.signal})` : ''}`,
+      row.reason ?? shorten(row.problem ?? ''),
+      age(row.died ?? row.born, now),
+    ].map(printable),
+  );
   const widths = header.map((title, column) =>
     Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)),
   );
@@ -85,16 +87,34 @@ function table(rows: readonly StatusRow[], now: Date): string {
 
 /** HH:MM:SS in UTC: the date is nearly always today's, and the column stays narrow. */
 function clock(time: string | undefined): string {
-  return time === undefined ? '' : new Date(time).toISOString().slice(11, 19) || '';
+  if (time === undefined) return '';
+  const date = new Date(time);
+  return Number.isNaN(date.getTime()) ? `?${time}` : date.toISOString().slice(11, 19);
 }
 
 /** Time since the last change, as kubectl prints ages: 45s, 3m, 2h. */
 function age(time: string | undefined, now: Date): string {
   if (time === undefined) return '';
-  const seconds = Math.max(0, Math.round((now.getTime() - new Date(time).getTime()) / 1000));
+  const then = new Date(time).getTime();
+  if (Number.isNaN(then)) return '?';
+  const seconds = Math.max(0, Math.round((now.getTime() - then) / 1000));
   if (seconds < 120) return `${seconds}s`;
   if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
   return `${Math.floor(seconds / 3600)}h`;
+}
+
+/**
+ * Tombstones are written by other containers: a control character in one (an escape sequence
+ * that rewrites the terminal) is shown escaped, never sent to the terminal.
+ */
+function printable(text: string): string {
+  let shown = '';
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    shown += control ? `\\x${code.toString(16).padStart(2, '0')}` : char;
+  }
+  return shown;
 }
 
 /** Long problem descriptions (YAML errors) would stretch the table: the JSON output has them whole. */

@@ -73,8 +73,16 @@ t.test('install refuses to copy Node itself, and reports an unwritable target', 
   const executable = join(root, 'kubexit');
   copyFileSync('/bin/true', executable);
   await t.rejects(install({ executable, target: join(root, 'file', 'sub'), log: () => {} }), {
-    exitCode: 1,
+    exitCode: 2,
     message: /could not create/,
+  });
+  await t.rejects(install({ executable, target: 'relative/dir', log: () => {} }), {
+    exitCode: 2,
+    message: /needs an absolute directory \("relative\/dir" is relative\)/,
+  });
+  await t.rejects(install({ executable, target: '/proc/kubexit-nope', log: () => {} }), {
+    exitCode: 2,
+    message: /could not create \/proc\/kubexit-nope \(ENOENT\)/,
   });
 });
 

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { FetchPoster, SystemProber } from '../../src/adapters/prober.ts';
 import { type CheckSpec, parseCheck } from '../../src/core/checks.ts';
 import { freePort, TestHttpServer } from '../helpers/servers.ts';
+import { isLive, waitFor } from '../helpers/wait.ts';
 
 const prober = new SystemProber();
 
@@ -90,6 +91,33 @@ t.test('exec: exit 0 is ready; failures say why', async (t) => {
     ok: false,
     detail: 'command not found: kubexit-no-such-check',
   });
+});
+
+t.test('exec: a check ends by its exit or its timeout, whatever its children do', async (t) => {
+  const dir = t.testdir();
+  const pids = join(dir, 'pids');
+  // A background process holding the check's stdout used to keep the check pending forever.
+  const passed = await prober.probe(
+    check(`exec:["sh","-c","sleep 300 & echo $! >> ${pids}; exit 0"]`),
+    1000,
+  );
+  t.same(passed, { ok: true, detail: 'exit 0' });
+  const hung = await prober.probe(
+    check(`exec:["sh","-c","sleep 300 & echo $! >> ${pids}; sleep 300"]`),
+    300,
+  );
+  t.same(hung, { ok: false, detail: 'no exit within 300ms' });
+  const failed = await prober.probe(
+    check(`exec:["sh","-c","sleep 300 & echo $! >> ${pids}; echo nope >&2; exit 4"]`),
+    1000,
+  );
+  t.same(failed, { ok: false, detail: 'exit 4: nope' });
+  const left = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+  t.equal(left.length, 3);
+  await waitFor(
+    () => left.every((pid) => !isLive(pid)),
+    "the checks' background processes to be killed",
+  );
 });
 
 t.test('the poster POSTs, and reports 2xx as ok', async (t) => {

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { renameSync, writeFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import t, { type Test } from 'tap';
 import { ChokidarWatcher } from '../../src/adapters/chokidar-watcher.ts';
+import { DepPoller } from '../../src/adapters/dep-poller.ts';
 import { ProcessSignals } from '../../src/adapters/process-signals.ts';
 import { StreamLogger } from '../../src/adapters/stream-logger.ts';
 import { MemoryLogger } from '../helpers/fakes.ts';
@@ -22,6 +24,7 @@ function watcherFailingFirst(t: Test, error: Error) {
   const watcher = new ChokidarWatcher(dir, {
     mode: 'auto',
     pollIntervalMs: 50,
+    names: ['main'],
     logger,
     watchFactory: factory,
   });
@@ -36,6 +39,7 @@ for (const mode of ['auto', 'poll'] as const) {
     const watcher = new ChokidarWatcher(dir, {
       mode,
       pollIntervalMs: 50,
+      names: ['main'],
       logger: new MemoryLogger(),
     });
     t.teardown(() => watcher.close());
@@ -55,6 +59,25 @@ for (const mode of ['auto', 'poll'] as const) {
   });
 }
 
+t.test('polling looks only at the declared dependencies, however full the graveyard', async (t) => {
+  const dir = t.testdir();
+  for (let i = 0; i < 2000; i++) writeFileSync(join(dir, `other-${i}`), 'x');
+  const looked = new Set<string>();
+  const stat = ((path: string, options: object) => {
+    looked.add(path);
+    return lstat(path, options);
+  }) as typeof lstat;
+  const poller = new DepPoller(dir, ['main', 'queue'], 20, stat);
+  const seen: string[] = [];
+  await poller.start((name) => seen.push(name));
+  t.teardown(() => poller.stop());
+  writeFileSync(join(dir, 'other-1'), 'changed');
+  writeFileSync(join(dir, 'queue'), 'Born: "2026-01-01T00:00:00Z"\n');
+  await waitFor(() => seen.includes('queue'), 'the dependency change');
+  t.same([...new Set(seen)], ['queue'], 'other entries are never reported');
+  t.same([...looked].sort(), [join(dir, 'main'), join(dir, 'queue')], 'nothing else is looked at');
+});
+
 t.test(
   'falls back to polling when inotify is exhausted, and asks for a full re-read',
   async (t) => {
@@ -65,18 +88,20 @@ t.test(
     await watcher.start((name) => seen.push(name));
     await waitFor(() => watcher.polling && seen.includes(undefined), 'the switch to polling');
     t.match(logger.messages('warn'), [
-      /inotify is unavailable \(ENOSPC\); polling the graveyard every 50ms/,
+      /inotify is unavailable \(ENOSPC\); polling the dependencies' tombstones every 50ms/,
     ]);
     writeFileSync(join(dir, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
     await waitFor(() => seen.includes('main'), 'an event from the polling watcher');
   },
 );
 
-t.test('other watcher errors are logged, not fatal', async (t) => {
+t.test('other watcher errors are logged, not fatal, and ask for a full re-read', async (t) => {
   const { logger, watcher } = watcherFailingFirst(t, new Error('something odd'));
-  await watcher.start(() => {});
+  const seen: Array<string | undefined> = [];
+  await watcher.start((name) => seen.push(name));
   await waitFor(() => logger.messages('warn').length > 0, 'the warning');
-  t.match(logger.messages('warn'), [/graveyard watcher error: something odd/]);
+  t.match(logger.messages('warn'), [/graveyard watcher error: something odd; re-reading/]);
+  t.ok(seen.includes(undefined), 'a full re-read was asked for');
   t.equal(watcher.polling, false);
 });
 

@@ -86,7 +86,7 @@ t.test('polling mode, when asked for, sees deaths', async (t) => {
     KUBEXIT_WATCH: 'poll',
     KUBEXIT_POLL_INTERVAL: '50ms',
   });
-  await side.logged(/watching .* with polling every 50ms/);
+  await side.logged(/watching main in .* by polling every 50ms/);
   await tombstoneMatching(dir, 'side', /Born/);
   await startContainer(dir, 'main', ['true']).finished;
   t.equal((await side.finished).code, 0);
@@ -130,7 +130,9 @@ t.test(
       },
       launcher,
     );
-    await side.logged(/inotify is unavailable \(EMFILE\); polling the graveyard every 50ms/);
+    await side.logged(
+      /inotify is unavailable \(EMFILE\); polling the dependencies' tombstones every 50ms/,
+    );
     await tombstoneMatching(dir, 'side', /Born/);
     await startContainer(dir, 'main', ['true']).finished;
     t.equal((await side.finished).code, 0);

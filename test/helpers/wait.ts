@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** Polls a condition until it holds or the deadline passes; never a fixed sleep. */
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
@@ -19,6 +20,16 @@ export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a process exists and is not a zombie (one that ended but nobody reaped yet). */
+export function isLive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
