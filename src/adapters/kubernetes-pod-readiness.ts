@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
-import { describeError } from '../core/errors.ts';
+import { describeError, SupervisorError } from '../core/errors.ts';
+import { EXIT_CODES } from '../core/exit-codes.ts';
 import type { Logger, PodReadiness } from '../core/ports.ts';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -25,14 +26,37 @@ export interface KubernetesPodReadinessOptions {
 export function loadKubeConfig(env: NodeJS.ProcessEnv): KubeConfig | undefined {
   const config = new KubeConfig();
   if (env.KUBECONFIG) {
-    config.loadFromDefault();
-    return config;
+    for (const path of env.KUBECONFIG.split(':').filter((entry) => entry !== '')) {
+      if (!existsSync(path))
+        throw new SupervisorError(
+          `KUBECONFIG names ${path}, which does not exist: mount the kubeconfig there, or unset KUBECONFIG to use the pod's service account`,
+          EXIT_CODES.config,
+        );
+    }
+    return loaded(config, () => config.loadFromDefault(), `KUBECONFIG=${env.KUBECONFIG}`);
   }
-  if (env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
-    config.loadFromCluster();
-    return config;
-  }
+  if (env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN))
+    return loaded(config, () => config.loadFromCluster(), "the pod's service account");
   return undefined;
+}
+
+/**
+ * Runs a loader, and turns its failure into a configuration error that names the source but
+ * never quotes it: the client library's messages quote the file's lines, and a kubeconfig holds
+ * tokens and keys.
+ */
+function loaded(config: KubeConfig, load: () => void, source: string): KubeConfig {
+  try {
+    load();
+    config.makeApiClient(CoreV1Api);
+  } catch (error) {
+    const kind = error instanceof Error ? error.name : typeof error;
+    throw new SupervisorError(
+      `${source} could not be used as Kubernetes credentials (${kind}; the content is not shown, as it holds secrets): check it with kubectl config view`,
+      EXIT_CODES.config,
+    );
+  }
+  return config;
 }
 
 /** Names of the containers the pod status reports ready, native sidecars (init containers) included. */

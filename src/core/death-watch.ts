@@ -69,7 +69,7 @@ export class DeathWatch {
       this.cancel();
       return;
     }
-    this.#ports.logger.info(
+    this.#ports.logger.debug(
       `the child exited but members of its process group remain: waiting for them until the grace period ends`,
     );
     await new Promise<void>((resolve) => {

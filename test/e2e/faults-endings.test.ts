@@ -1,0 +1,173 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { Container, startContainer, tombstoneText } from '../helpers/kubexit.ts';
+import { TestHttpServer } from '../helpers/servers.ts';
+
+/*
+ * Every ending goes through one path: the tombstone is written whenever the name is known, the
+ * shutdown URLs are called whenever they are known, config errors exit 2, nothing a user can
+ * cause prints a stack trace, and no secret is printed.
+ */
+
+const root = process.getuid?.() === 0;
+const STACK = /\n\s+at /;
+
+/** A stand-in for the Istio proxy's admin port: records the quitquitquit it is sent. */
+async function proxy(t: Test): Promise<{ url: string; server: TestHttpServer }> {
+  const server = new TestHttpServer();
+  const base = await server.listen();
+  t.teardown(() => server.close());
+  return { url: `${base}/quitquitquit`, server };
+}
+
+t.test(
+  'an unknown option in an Istio main: exit 2, a tombstone, and quitquitquit so the proxy ends',
+  async (t) => {
+    const dir = t.testdir();
+    const { url, server } = await proxy(t);
+    const ended = await new Container(
+      ['--name', 'main', '--graveyard', dir, '--shutdown-urls', url, '--bogus', 'app'],
+      {},
+    ).finished;
+    t.equal(ended.code, 2);
+    t.match(ended.stderr, /unknown option '--bogus'/);
+    t.notMatch(ended.stderr, STACK);
+    t.match(tombstoneText(dir, 'main'), /ExitCode: 2\nReason: "config-error"/);
+    t.ok(
+      server.requests.some((r) => r.method === 'POST' && r.url === '/quitquitquit'),
+      'the proxy was asked to quit',
+    );
+  },
+);
+
+t.test(
+  'an option missing its value, with the name from the environment: exit 2 and a tombstone',
+  async (t) => {
+    const dir = t.testdir();
+    const ended = await startContainer(dir, 'main', ['--grace-period']).finished;
+    t.equal(ended.code, 2);
+    t.match(ended.stderr, /option '--grace-period <duration>' argument missing/);
+    t.match(tombstoneText(dir, 'main'), /ExitCode: 2\nReason: "config-error"/);
+  },
+);
+
+t.test('a malformed check URL is a configuration error, not an internal one', async (t) => {
+  const dir = t.testdir();
+  const ended = await startContainer(dir, 'main', ['true'], {
+    KUBEXIT_BIRTH_DEPS: 'file:///%ff',
+  }).finished;
+  t.equal(ended.code, 2);
+  t.match(
+    ended.stderr,
+    /KUBEXIT_BIRTH_DEPS="file:\/\/\/%ff" lists "file:\/\/\/%ff", which has an invalid %-escape/,
+  );
+  t.notMatch(ended.stderr, STACK);
+  t.match(tombstoneText(dir, 'main'), /ExitCode: 2/);
+});
+
+t.test('a repeated single-valued option is refused, not silently overridden', async (t) => {
+  const dir = t.testdir();
+  const ended = await new Container(['--name', 'a', '--graveyard', dir, '--name', 'b', 'true'], {})
+    .finished;
+  t.equal(ended.code, 2);
+  t.match(ended.stderr, /--name is given twice \("a", then "b"\): give it once/);
+});
+
+t.test('a graveyard under /proc ends with exit 2 at once, naming the fix', async (t) => {
+  const ended = await new Container(['true'], {
+    KUBEXIT_NAME: 'main',
+    KUBEXIT_GRAVEYARD: '/proc/kubexit-nope',
+  }).finished;
+  t.equal(ended.code, 2);
+  t.match(ended.stderr, /graveyard \/proc\/kubexit-nope could not be created \(ENOENT\)/);
+});
+
+t.test(
+  'API mode with a missing or malformed KUBECONFIG: exit 2, a tombstone, no stack, no secret',
+  async (t) => {
+    const dir = t.testdir({
+      bad: 'apiVersion: v1\nusers:\n- name: x\n  user:\n    token: s3cr3t-token-value\n  [[[ broken\n',
+    });
+    const env = {
+      KUBEXIT_BIRTH_DEPS: 'proxy',
+      KUBEXIT_POD_NAME: 'pod',
+      KUBEXIT_NAMESPACE: 'default',
+    };
+    for (const kubeconfig of [join(dir, 'missing'), join(dir, 'bad')]) {
+      const ended = await startContainer(dir, 'main', ['true'], {
+        ...env,
+        KUBECONFIG: kubeconfig,
+      }).finished;
+      t.equal(ended.code, 2, kubeconfig);
+      t.match(ended.stderr, /KUBECONFIG/);
+      t.notMatch(ended.stderr, /s3cr3t/, 'the token is never printed');
+      t.notMatch(ended.stderr, STACK);
+      t.match(tombstoneText(dir, 'main'), /ExitCode: 2\nReason: "config-error"/);
+    }
+  },
+);
+
+t.test(
+  'under umask 077, tombstones stay readable to a dependent running as another user',
+  { skip: root ? false : 'needs root to run containers as other users' },
+  async (t) => {
+    const dir = t.testdir({ graveyard: {} });
+    const graveyard = join(dir, 'graveyard');
+    chmodSync(graveyard, 0o1777);
+    const side = new Container(
+      ['sh', '-c', 'sleep 300 & wait'],
+      { KUBEXIT_NAME: 'side', KUBEXIT_GRAVEYARD: graveyard, KUBEXIT_DEATH_DEPS: 'main' },
+      ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups'],
+    );
+    await side.logged(/started sh/);
+    const main = new Container(['true'], { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: graveyard }, [
+      'sh',
+      '-c',
+      'umask 077 && exec "$@"',
+      'sh',
+    ]);
+    t.equal((await main.finished).code, 0);
+    t.equal(statSync(join(graveyard, 'main')).mode & 0o777, 0o644);
+    const ended = await side.finished;
+    t.equal(ended.code, 0, "the other user's sidecar saw the death");
+    t.notMatch(ended.stderr, /ignoring tombstone/, 'it could read the tombstone');
+  },
+);
+
+t.test(
+  "a sticky graveyard holding another user's file at our name fails at start: exit 2, clear message",
+  { skip: root ? false : 'needs root to create files of other users' },
+  async (t) => {
+    const dir = t.testdir({ graveyard: {} });
+    const graveyard = join(dir, 'graveyard');
+    chmodSync(graveyard, 0o1777);
+    writeFileSync(join(graveyard, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
+    chownSync(join(graveyard, 'main'), 1001, 1001);
+    const marker = join(dir, 'ran');
+    const ended = await new Container(
+      ['touch', marker],
+      { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: graveyard },
+      ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups'],
+    ).finished;
+    t.equal(ended.code, 2);
+    t.match(
+      ended.stderr,
+      /graveyard entry .*\/main belongs to uid 1001 and the graveyard is sticky, so this container \(uid 1000\) can't replace its tombstone \(EPERM\)/,
+    );
+    t.equal(spawnSync('test', ['-e', marker]).status, 1, 'the child never ran');
+  },
+);
+
+t.test('status survives impossible times and never prints control characters raw', async (t) => {
+  const dir = t.testdir({
+    odd: 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-13-45T99:99:99Z"\nExitCode: 1\n',
+    evil: 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: 1\nReason: "\\e[2J\\e[31mgotcha"\n',
+  });
+  const ended = await new Container(['status', '--graveyard', dir], {}).finished;
+  t.equal(ended.code, 0);
+  t.match(ended.stdout, /odd\s+invalid.*Died that is not an RFC 3339 time/);
+  t.match(ended.stdout, /evil\s+dead.*\\x1b\[2J\\x1b\[31mgotcha/);
+  t.notMatch(ended.stdout, /\u001b/, 'no escape character reaches the terminal');
+});
