@@ -169,5 +169,8 @@ t.test('status survives impossible times and never prints control characters raw
   t.equal(ended.code, 0);
   t.match(ended.stdout, /odd\s+invalid.*Died that is not an RFC 3339 time/);
   t.match(ended.stdout, /evil\s+dead.*\\x1b\[2J\\x1b\[31mgotcha/);
-  t.notOk(ended.stdout.includes(String.fromCharCode(27)), 'no escape character reaches the terminal');
+  t.notOk(
+    ended.stdout.includes(String.fromCharCode(27)),
+    'no escape character reaches the terminal',
+  );
 });
