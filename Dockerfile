@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# The kubexit image: only the portable bundle (kubexit, its loader and six libraries) under
+# The kubexit image: only the portable bundle (the native front kubexit, and lib/ with Node, its
+# loader and six libraries) under
 # /opt/kubexit, on scratch — no shell, no package manager. Used as an init container:
 #
 #   initContainers:
@@ -16,8 +17,9 @@
 
 FROM --platform=linux/amd64 node:24-bookworm-slim AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends patchelf binutils binutils-aarch64-linux-gnu \
+ && apt-get install -y --no-install-recommends binutils binutils-aarch64-linux-gnu \
       libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross \
+      musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -25,6 +27,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts
+COPY native ./native
 RUN npm run build -- --all \
  && mkdir -p /out \
  && cp -a dist/linux-x64/image /out/amd64 \

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Catch signals first, before the rest of kubexit loads, so none is lost to Node's default action.
-import { ProcessSignals } from '../src/adapters/process-signals.ts';
+import { ProcessSignals, tellFrontSignalsReady } from '../src/adapters/process-signals.ts';
 
 const signals = new ProcessSignals();
+tellFrontSignalsReady();
 const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv.slice(2), process.env, signals);
 // Exit now: nothing of ours is left to do, and a handle a library forgot must not keep us alive.

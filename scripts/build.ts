@@ -12,11 +12,17 @@
  * Steps per architecture: bundle the sources into one CommonJS file (esbuild) → have Node write a
  * SEA blob from it (with a V8 code cache on the host architecture, where it can be made) → copy
  * that architecture's node binary, strip it (before injecting: stripping afterwards would cut the
- * blob out) → inject the blob (postject). Then a portable bundle: the binary plus the dynamic
- * loader and the six libraries it needs, with its interpreter and rpath pointing into the bundle,
- * so it runs in images without glibc (Alpine, distroless/static, scratch) when mounted at /kubexit.
+ * blob out) → inject the blob (postject): that is `lib/kubexit-node`. → Compile the native front
+ * (native/front.c, static) as `kubexit`: it guards signals before Node runs, reaps orphans as PID
+ * 1, and runs lib/kubexit-node through lib/'s own loader when there is one. The portable bundle
+ * adds that loader and the six libraries Node needs, so it runs from any directory, in images
+ * without glibc (Alpine, distroless/static, scratch).
+ *
+ *   dist/linux-<arch>/kubexit/    the portable bundle: kubexit, lib/kubexit-node, lib/ld-*, lib/lib*
+ *   dist/linux-<arch>/image/      the same under opt/kubexit, for the container image
+ *   dist/kubexit, dist/lib/       this machine's: the front and lib/kubexit-node, using its glibc
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -31,34 +37,37 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { inject } from 'postject';
-import { writeInterpreter } from '../src/commands/elf-interpreter.ts';
 
 type Arch = 'x64' | 'arm64';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const CACHE = join(DIST, '.cache');
-/** Where the portable bundle must be mounted: its binary's interpreter is an absolute path. */
-const BUNDLE_PATH = '/kubexit';
-/** Where the container image keeps its own bundle (an init container mounts the volume at /kubexit). */
-const IMAGE_PATH = '/opt/kubexit';
-/** Room reserved for the interpreter path, so `kubexit install` can rewrite it in place. */
-const INTERPRETER_ROOM = 200;
+/** Where the container image keeps its bundle (an init container mounts the volume at /kubexit). */
+const IMAGE_PATH = 'opt/kubexit';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 interface ArchInfo {
   readonly loader: string;
   readonly libDir: string;
   readonly strip: string;
+  /** A C compiler that links static binaries for the architecture (musl where Debian has it). */
+  readonly cc: string;
 }
 
-/** Where each architecture's loader and libraries come from on a Debian build machine. */
+/** Where each architecture's loader, libraries and tools come from on a Debian build machine. */
 const ARCHES: Record<Arch, ArchInfo> = {
-  x64: { loader: '/lib64/ld-linux-x86-64.so.2', libDir: '/lib/x86_64-linux-gnu', strip: 'strip' },
+  x64: {
+    loader: '/lib64/ld-linux-x86-64.so.2',
+    libDir: '/lib/x86_64-linux-gnu',
+    strip: 'strip',
+    cc: 'musl-gcc',
+  },
   arm64: {
     loader: '/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1',
     libDir: '/usr/aarch64-linux-gnu/lib',
     strip: 'aarch64-linux-gnu-strip',
+    cc: 'aarch64-linux-gnu-gcc',
   },
 };
 
@@ -77,14 +86,56 @@ async function main(): Promise<void> {
   const arches: Arch[] = process.argv.includes('--all') ? ['x64', 'arm64'] : [host];
   mkdirSync(CACHE, { recursive: true });
   const bundle = await bundleSources();
+  for (const arch of arches) requireTools(arch);
   for (const arch of arches) {
     const binary = await buildExecutable(arch, bundle, arch === host);
-    buildPortable(arch, binary);
-    log(`${arch}: ${binary} and ${join(DIST, `linux-${arch}`, 'kubexit')}/ (portable bundle)`);
+    const front = buildFront(arch);
+    buildPortable(arch, binary, front);
+    log(`${arch}: ${join(DIST, `linux-${arch}`, 'kubexit')}/ (portable bundle)`);
   }
-  copyFileSync(join(DIST, `linux-${host}`, 'kubexit-glibc'), join(DIST, 'kubexit'));
-  chmodSync(join(DIST, 'kubexit'), 0o755);
-  log(`dist/kubexit (${host}) is ready`);
+  const hostDir = join(DIST, `linux-${host}`);
+  rmSync(join(DIST, 'lib'), { recursive: true, force: true });
+  mkdirSync(join(DIST, 'lib'));
+  install(join(hostDir, 'kubexit-front'), join(DIST, 'kubexit'));
+  install(join(hostDir, 'kubexit-node'), join(DIST, 'lib', 'kubexit-node'));
+  log(`dist/kubexit (${host}, with this machine's glibc) is ready`);
+}
+
+/** The Debian package of each tool the build runs, for the message when one is missing. */
+const TOOL_PACKAGES: Readonly<Record<string, string>> = {
+  'musl-gcc': 'musl-tools',
+  'aarch64-linux-gnu-gcc': 'gcc-aarch64-linux-gnu libc6-dev-arm64-cross',
+  strip: 'binutils',
+  'aarch64-linux-gnu-strip': 'binutils-aarch64-linux-gnu',
+};
+
+/** Stops the build with one line naming a missing tool and how to install it. */
+function requireTools(arch: Arch): void {
+  const { cc, strip } = ARCHES[arch];
+  const missing = [cc, strip].filter((tool) => spawnSync(tool, ['--version']).error !== undefined);
+  if (missing.length === 0) return;
+  const packages = missing.map((tool) => TOOL_PACKAGES[tool]).join(' ');
+  process.stderr.write(
+    `build: ${missing.join(' and ')} not found, needed for linux/${arch}: on Debian or Ubuntu, apt-get install ${packages} (.ci/run installs everything)\n`,
+  );
+  process.exit(1);
+}
+
+/** The native front (native/front.c), static, stripped. */
+function buildFront(arch: Arch): string {
+  requireTools(arch);
+  const output = join(DIST, `linux-${arch}`, 'kubexit-front');
+  const source = join(ROOT, 'native', 'front.c');
+  execFileSync(ARCHES[arch].cc, ['-O2', '-Wall', '-Wextra', '-static', '-o', output, source], {
+    stdio: 'inherit',
+  });
+  execFileSync(ARCHES[arch].strip, ['--strip-all', output]);
+  return output;
+}
+
+function install(from: string, to: string): void {
+  copyFileSync(from, to);
+  chmodSync(to, 0o755);
 }
 
 /** Where the Kubernetes client lives in the executable: a SEA asset, compiled only in API mode. */
@@ -182,7 +233,7 @@ async function buildExecutable(
   execFileSync(nodeFor(process.arch as Arch), ['--experimental-sea-config', config], {
     stdio: 'inherit',
   });
-  const binary = join(dir, 'kubexit-glibc');
+  const binary = join(dir, 'kubexit-node');
   copyFileSync(nodeFor(arch), binary);
   chmodSync(binary, 0o755);
   // strip warns about Node's custom note sections; they are kept and harmless.
@@ -192,43 +243,24 @@ async function buildExecutable(
 }
 
 /**
- * The binary with its own loader and libraries: dist/linux-<arch>/kubexit/ for mounting at
- * /kubexit, and dist/linux-<arch>/image/opt/kubexit/ for the container image.
+ * The front, Node and Node's loader and libraries: dist/linux-<arch>/kubexit/, and the same under
+ * dist/linux-<arch>/image/opt/kubexit/ for the container image. Nothing in it names a path: the
+ * front finds lib/ next to itself, so the bundle runs wherever it is copied or mounted.
  */
-function buildPortable(arch: Arch, binary: string): void {
-  const { loader } = ARCHES[arch];
-  const loaderName = loader.split('/').at(-1) as string;
-  const reserved = join(CACHE, `kubexit-${arch}-reserved`);
-  copyFileSync(binary, reserved);
-  // patchelf moves the interpreter to a field this long; later rewrites only change the text.
-  execFileSync('patchelf', [
-    '--set-interpreter',
-    `/${'_'.repeat(INTERPRETER_ROOM)}`,
-    '--force-rpath',
-    '--set-rpath',
-    `$ORIGIN/lib:${BUNDLE_PATH}/lib:${IMAGE_PATH}/lib`,
-    reserved,
-  ]);
-  for (const [dir, mountPath] of [
-    [join(DIST, `linux-${arch}`, 'kubexit'), BUNDLE_PATH],
-    [join(DIST, `linux-${arch}`, 'image', IMAGE_PATH.slice(1)), IMAGE_PATH],
-  ] as const) {
-    writeBundle(arch, reserved, dir, `${mountPath}/lib/${loaderName}`);
-  }
-}
-
-function writeBundle(arch: Arch, reserved: string, dir: string, interpreter: string): void {
+function buildPortable(arch: Arch, binary: string, front: string): void {
   const { loader, libDir } = ARCHES[arch];
-  mkdirSync(join(dir, 'lib'), { recursive: true });
-  for (const library of LIBRARIES)
-    copyFileSync(realpathSync(join(libDir, library)), join(dir, 'lib', library));
-  const loaderCopy = join(dir, 'lib', loader.split('/').at(-1) as string);
-  copyFileSync(realpathSync(loader), loaderCopy);
-  chmodSync(loaderCopy, 0o755);
-  const executable = readFileSync(reserved);
-  writeInterpreter(executable, interpreter);
-  writeFileSync(join(dir, 'kubexit'), executable, { mode: 0o755 });
-  chmodSync(join(dir, 'kubexit'), 0o755);
+  for (const dir of [
+    join(DIST, `linux-${arch}`, 'kubexit'),
+    join(DIST, `linux-${arch}`, 'image', IMAGE_PATH),
+  ]) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, 'lib'), { recursive: true });
+    for (const library of LIBRARIES)
+      copyFileSync(realpathSync(join(libDir, library)), join(dir, 'lib', library));
+    install(realpathSync(loader), join(dir, 'lib', loader.split('/').at(-1) as string));
+    install(binary, join(dir, 'lib', 'kubexit-node'));
+    install(front, join(dir, 'kubexit'));
+  }
 }
 
 /** The node binary of an architecture, at the version package.json pins. */

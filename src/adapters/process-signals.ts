@@ -1,3 +1,4 @@
+import { closeSync, writeSync } from 'node:fs';
 import type { SignalSource } from '../core/ports.ts';
 import { FORWARDED_SIGNALS, type SignalName } from '../core/signals.ts';
 
@@ -39,5 +40,23 @@ export class ProcessSignals implements SignalSource {
   #receive(signal: SignalName): void {
     if (this.#handler === undefined) this.#pending.push(signal);
     else this.#handler(signal);
+  }
+}
+
+/**
+ * Tells kubexit's native front (native/front.c), which started this process and holds the
+ * signals that arrived meanwhile, that the handlers are in place: one byte on the pipe it names
+ * in KUBEXIT_READY_FD. The variable is removed first so the supervised command never sees it.
+ * Without a front (run from source, or tests) there is nothing to do.
+ */
+export function tellFrontSignalsReady(env: NodeJS.ProcessEnv = process.env): void {
+  const fd = Number(env.KUBEXIT_READY_FD);
+  delete env.KUBEXIT_READY_FD;
+  if (!Number.isInteger(fd) || fd < 3) return;
+  try {
+    writeSync(fd, 'R');
+    closeSync(fd);
+  } catch {
+    // Not a pipe from the front after all: nothing waits for it.
   }
 }

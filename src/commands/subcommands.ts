@@ -25,19 +25,10 @@ export async function runSubcommand(
     .description(
       'copy this kubexit (and its libraries) into a directory, such as a shared emptyDir',
     )
-    .argument('<dir>', 'where to install; other containers run <dir>/kubexit')
-    .option(
-      '--mount-path <path>',
-      'where the other containers mount <dir>, when not at the same path',
-    )
-    .action((dir: string, options: { mountPath?: string }) => {
+    .argument('<dir>', 'where to install; other containers run <mount>/kubexit')
+    .action((dir: string) => {
       const log = (line: string) => out(`${line}\n`);
-      code = install({
-        executable: process.execPath,
-        target: dir,
-        mountPath: options.mountPath,
-        log,
-      });
+      code = install({ executable: process.execPath, target: dir, log });
     });
   program
     .command('status')

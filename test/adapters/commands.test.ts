@@ -1,68 +1,46 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  copyFileSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { readInterpreter } from '../../src/commands/elf-interpreter.ts';
 import { install } from '../../src/commands/install.ts';
 import { status } from '../../src/commands/status.ts';
 
-const patchelf = spawnSync('patchelf', ['--version']).status === 0;
-
-/** A bundle like the build's: a small real executable with room for a long interpreter, and lib/. */
+/** A bundle like the build's: the front `kubexit` and lib/ with Node, a loader and a library. */
 function fakeBundle(dir: string): string {
   mkdirSync(join(dir, 'lib'), { recursive: true });
-  const executable = join(dir, 'kubexit');
-  copyFileSync('/bin/true', executable);
-  execFileSync('patchelf', ['--set-interpreter', `/${'_'.repeat(200)}`, executable]);
-  for (const file of ['ld-linux-x86-64.so.2', 'libc.so.6'])
+  writeFileSync(join(dir, 'kubexit'), 'front');
+  for (const file of ['kubexit-node', 'ld-linux-x86-64.so.2', 'libc.so.6'])
     writeFileSync(join(dir, 'lib', file), `fake ${file}`);
-  return executable;
+  return join(dir, 'lib', 'ld-linux-x86-64.so.2');
 }
 
-t.test(
-  'install copies the bundle and points its interpreter at the mount path',
-  { skip: patchelf ? false : 'patchelf is not installed' },
-  async (t) => {
-    const root = t.testdir({ target: {} });
-    const executable = fakeBundle(join(root, 'bundle'));
-    const lines: string[] = [];
-    const target = join(root, 'target');
-    t.equal(
-      await install({ executable, target, mountPath: '/kubexit', log: (l) => lines.push(l) }),
-      0,
-    );
-    t.same(readdirSync(target).sort(), ['kubexit', 'lib']);
-    t.same(readdirSync(join(target, 'lib')).sort(), ['ld-linux-x86-64.so.2', 'libc.so.6']);
-    t.equal(
-      readInterpreter(readFileSync(join(target, 'kubexit'))),
-      '/kubexit/lib/ld-linux-x86-64.so.2',
-    );
-    t.match(lines, [
-      /installed the kubexit portable bundle \(its loader and 1 libraries\) into .*; containers that mount it at \/kubexit run \/kubexit\/kubexit/,
-    ]);
-    const first = readFileSync(join(target, 'kubexit'));
-    t.equal(
-      await install({ executable, target, mountPath: '/kubexit', log: () => {} }),
-      0,
-      'again',
-    );
-    t.same(readFileSync(join(target, 'kubexit')), first, 'idempotent');
-    t.same(readdirSync(target).sort(), ['kubexit', 'lib'], 'no temporary files left');
-    t.equal(await install({ executable, target, log: () => {} }), 0);
-    t.equal(
-      readInterpreter(readFileSync(join(target, 'kubexit'))),
-      `${target}/lib/ld-linux-x86-64.so.2`,
-      'the target by default',
-    );
-  },
-);
+t.test('install copies the front and lib/, executable, atomically and idempotently', async (t) => {
+  const root = t.testdir({ target: {} });
+  const executable = fakeBundle(join(root, 'bundle'));
+  const lines: string[] = [];
+  const target = join(root, 'target');
+  t.equal(await install({ executable, target, log: (l) => lines.push(l) }), 0);
+  t.same(readdirSync(target).sort(), ['kubexit', 'lib']);
+  t.same(readdirSync(join(target, 'lib')).sort(), [
+    'kubexit-node',
+    'ld-linux-x86-64.so.2',
+    'libc.so.6',
+  ]);
+  t.equal(readFileSync(join(target, 'kubexit'), 'utf8'), 'front');
+  t.equal(statSync(join(target, 'lib', 'kubexit-node')).mode & 0o777, 0o755);
+  t.match(lines, [
+    /installed the kubexit portable bundle \(Node, its loader and 1 libraries\) into .*; containers that mount it anywhere run <mount>\/kubexit/,
+  ]);
+  t.equal(await install({ executable, target, log: () => {} }), 0, 'again');
+  t.equal(readFileSync(join(target, 'kubexit'), 'utf8'), 'front', 'idempotent');
+  t.same(readdirSync(target).sort(), ['kubexit', 'lib'], 'no temporary files left');
+});
 
 t.test('install refuses to copy Node itself, and reports an unwritable target', async (t) => {
   const root = t.testdir({ file: 'x' });
@@ -70,8 +48,7 @@ t.test('install refuses to copy Node itself, and reports an unwritable target', 
     install({ executable: process.execPath, target: join(root, 'out'), log: () => {} }),
     { exitCode: 2, message: /npm run build/ },
   );
-  const executable = join(root, 'kubexit');
-  copyFileSync('/bin/true', executable);
+  const executable = fakeBundle(join(root, 'bundle'));
   await t.rejects(install({ executable, target: join(root, 'file', 'sub'), log: () => {} }), {
     exitCode: 2,
     message: /could not create/,

@@ -1,0 +1,184 @@
+/*
+ * kubexit's front: the small static program that is `kubexit` itself. It runs before Node and
+ * does the three things Node can't do for itself:
+ *
+ *   1. Guard signals from the first instruction. Node needs 20-40 ms to start, and until its
+ *      JavaScript installs handlers a SIGTERM takes the default action and kills it, leaving no
+ *      tombstone. The front blocks the signals at once, starts Node, and holds every signal that
+ *      arrives until Node says (one byte on a pipe) that its handlers are in place; then it
+ *      forwards them, in order, and every later one as it comes.
+ *
+ *   2. Reap orphans. Image authors prefix ENTRYPOINT with kubexit, so it is PID 1 of most
+ *      containers, and PID 1 inherits every orphaned process. libuv only waits for the children
+ *      Node started, so orphans would stay zombies until the pod's PID limit is reached. The front
+ *      waits for any child (as PID 1, or as a child subreaper elsewhere), as tini does.
+ *
+ *   3. Find Node from wherever it was installed. The supervisor (a Node single executable) is
+ *      lib/kubexit-node next to the front, found through /proc/self/exe; when lib/ also holds a
+ *      dynamic loader (the portable bundle), it is run through that loader with that library path,
+ *      so no absolute path is written into any file and the bundle runs from any directory.
+ *
+ * The front exits with Node's exit code, or 128+N when signal N killed Node.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The signals the supervisor relays to its command (src/core/signals.ts), and SIGCHLD. */
+static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
+#define FORWARDED_COUNT (sizeof(FORWARDED) / sizeof(FORWARDED[0]))
+/* Signals held before Node is ready: more than anyone sends in 40 ms; extras are dropped. */
+#define HELD_MAX 64
+static const char *LOADERS[] = {"ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"};
+
+static void fail(const char *what, const char *detail) {
+  fprintf(stderr, "kubexit: error: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+}
+
+/* The directory the front was started from, resolved through /proc/self/exe. */
+static int home_of(char *home, size_t size, const char *argv0) {
+  ssize_t length = readlink("/proc/self/exe", home, size - 1);
+  if (length <= 0) {
+    /* No /proc: fall back to the path the front was started by. */
+    if (strchr(argv0, '/') == NULL || realpath(argv0, home) == NULL) return -1;
+    length = (ssize_t)strlen(home);
+  }
+  home[length] = '\0';
+  char *slash = strrchr(home, '/');
+  if (slash == NULL) return -1;
+  *slash = '\0';
+  return 0;
+}
+
+/* Builds the argv that runs Node: through the bundled loader when there is one. */
+static char **node_argv(const char *home, int argc, char **argv, char **path) {
+  static char node[PATH_MAX], lib[PATH_MAX], loader[PATH_MAX];
+  char **out = calloc((size_t)argc + 5, sizeof(char *));
+  if (out == NULL) return NULL;
+  snprintf(node, sizeof node, "%s/lib/kubexit-node", home);
+  snprintf(lib, sizeof lib, "%s/lib", home);
+  int n = 0;
+  *path = node;
+  for (size_t i = 0; i < sizeof(LOADERS) / sizeof(LOADERS[0]); i++) {
+    snprintf(loader, sizeof loader, "%s/lib/%s", home, LOADERS[i]);
+    if (access(loader, X_OK) == 0) {
+      *path = loader;
+      out[n++] = loader;
+      out[n++] = "--library-path";
+      out[n++] = lib;
+      break;
+    }
+  }
+  out[n++] = node;
+  for (int i = 1; i < argc; i++) out[n++] = argv[i];
+  out[n] = NULL;
+  return out;
+}
+
+/* In the child: Node gets the signal mask and dispositions a freshly started process has. */
+static void exec_node(char *path, char **args, int ready_fd, const sigset_t *original) {
+  char fd_text[16];
+  snprintf(fd_text, sizeof fd_text, "%d", ready_fd);
+  setenv("KUBEXIT_READY_FD", fd_text, 1);
+  /* Its own process group: a terminal's Ctrl-C reaches the front only, which forwards it once. */
+  setpgid(0, 0);
+  sigprocmask(SIG_SETMASK, original, NULL);
+  execv(path, args);
+  int error = errno;
+  const char *fix = error == ENOEXEC
+                        ? "it is not for this machine's architecture: install the bundle for it"
+                        : "the installation is incomplete: reinstall it with kubexit install";
+  fprintf(stderr, "kubexit: error: cannot run %s (%s): %s\n", path, strerror(error), fix);
+  _exit(error == ENOENT ? 127 : 126);
+}
+
+int main(int argc, char **argv) {
+  sigset_t guarded, original;
+  sigemptyset(&guarded);
+  for (size_t i = 0; i < FORWARDED_COUNT; i++) sigaddset(&guarded, FORWARDED[i]);
+  sigaddset(&guarded, SIGCHLD);
+  /* First: from here on no signal can kill us or be lost; each waits in the signalfd. */
+  sigprocmask(SIG_BLOCK, &guarded, &original);
+  if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+  char home[PATH_MAX];
+  if (home_of(home, sizeof home, argv[0]) != 0) {
+    fail("cannot find where kubexit is installed", "neither /proc/self/exe nor argv[0] says");
+    return 125;
+  }
+  char *path = NULL;
+  char **args = node_argv(home, argc, argv, &path);
+  int ready[2];
+  int signals = signalfd(-1, &guarded, SFD_CLOEXEC);
+  if (args == NULL || signals < 0 || pipe(ready) != 0) {
+    fail("cannot start", strerror(errno));
+    return 125;
+  }
+  /* The read end stays here; the write end must survive exec into Node, and only there. */
+  fcntl(ready[0], F_SETFD, FD_CLOEXEC);
+
+  pid_t node = fork();
+  if (node < 0) {
+    fail("cannot start Node", strerror(errno));
+    return 125;
+  }
+  if (node == 0) {
+    close(ready[0]);
+    close(signals);
+    exec_node(path, args, ready[1], &original);
+  }
+  close(ready[1]);
+
+  int held[HELD_MAX], held_count = 0, is_ready = 0, status = 0;
+  struct pollfd fds[2] = {{.fd = signals, .events = POLLIN}, {.fd = ready[0], .events = POLLIN}};
+  for (;;) {
+    if (poll(fds, is_ready ? 1 : 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      fail("poll", strerror(errno));
+      return 125;
+    }
+    if (!is_ready && fds[1].revents != 0) {
+      /* A byte: Node's handlers are in place. End of file: Node is gone or gave up the pipe. */
+      char byte;
+      ssize_t got = read(ready[0], &byte, 1);
+      if (got < 0 && errno == EINTR) continue;
+      is_ready = 1;
+      close(ready[0]);
+      for (int i = 0; i < held_count; i++) kill(node, held[i]);
+      held_count = 0;
+    }
+    if (fds[0].revents == 0) continue;
+    struct signalfd_siginfo info;
+    if (read(signals, &info, sizeof info) != (ssize_t)sizeof info) continue;
+    int signo = (int)info.ssi_signo;
+    if (signo != SIGCHLD) {
+      if (is_ready) kill(node, signo);
+      else if (held_count < HELD_MAX) held[held_count++] = signo;
+      continue;
+    }
+    /* Reap every child that has ended: Node, and any orphan handed to us. */
+    for (;;) {
+      int child_status;
+      pid_t pid = waitpid(-1, &child_status, WNOHANG);
+      if (pid <= 0) break;
+      if (pid == node) {
+        status = child_status;
+        node = 0;
+      }
+    }
+    if (node == 0) break;
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}

@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import t from 'tap';
+import { kubexitWithFront } from '../helpers/front.ts';
+import { Container, tombstoneText } from '../helpers/kubexit.ts';
+
+/*
+ * The native front (native/front.c): signals are guarded from its first instruction, before Node
+ * runs, and orphans are reaped when it is PID 1.
+ */
+
+const front = kubexitWithFront();
+const pidNamespaces =
+  spawnSync('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'true']).status === 0;
+
+/** Runs kubexit through its front: `kubexit <args>` with the given environment. */
+function run(args: readonly string[], env: Record<string, string>, launcher: string[] = []) {
+  return new Container(args, env, [...launcher, front.path as string], { raw: true });
+}
+
+t.test(
+  'a SIGTERM at any moment of start-up, even before Node runs, ends in 143 with a tombstone',
+  { skip: front.skip },
+  async (t) => {
+    const dir = t.testdir();
+    // From the first instant to well after Node is up: each must be held, then handled.
+    for (const [index, delayMs] of [1, 2, 5, 10, 20, 40, 80, 160].entries()) {
+      const name = `main-${index}`;
+      const main = run(['sleep', '300'], {
+        KUBEXIT_NAME: name,
+        KUBEXIT_GRAVEYARD: dir,
+        KUBEXIT_BIRTH_DEPS: 'never',
+      });
+      // 'spawn': the front has been exec'd (a signal before that would hit the test's own fork).
+      main.process.once('spawn', () => setTimeout(() => main.kill('SIGTERM'), delayMs));
+      const ended = await main.finished;
+      t.equal(ended.code, 143, `SIGTERM after ${delayMs} ms: exit 143 (${ended.stderr})`);
+      t.match(
+        tombstoneText(dir, name),
+        /ExitCode: 143\nSignal: "SIGTERM"\nReason: "signal-before-start"/,
+      );
+    }
+  },
+);
+
+t.test(
+  'the front passes the exit code through and never leaks its pipe to the command',
+  { skip: front.skip },
+  async (t) => {
+    const dir = t.testdir();
+    const command = ['sh', '-c', 'env; ls /proc/self/fd; exit 7'];
+    const env = { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir };
+    const ended = await run(command, env).finished;
+    t.equal(ended.code, 7);
+    t.notMatch(ended.stdout, /KUBEXIT_READY_FD/, 'the command does not see the variable');
+    const fds = (stdout: string) => stdout.split('\n').filter((line) => /^\d+$/.test(line));
+    const without = await new Container(command, env).finished;
+    t.same(fds(ended.stdout), fds(without.stdout), 'the same descriptors as without the front');
+  },
+);
+
+t.test(
+  'as PID 1, orphaned grandchildren are reaped: no zombies pile up',
+  { skip: front.skip || (pidNamespaces ? false : 'unshare --pid --mount-proc needs root') },
+  async (t) => {
+    const dir = t.testdir();
+    // 30 orphans: each inner shell exits at once, leaving its sleep to PID 1; then count zombies
+    // until there are none or a deadline passes.
+    const script = [
+      'i=0; while [ $i -lt 30 ]; do sh -c "sleep 0.01 &"; i=$((i+1)); done',
+      'n=0; while [ $n -lt 100 ]; do z=$(grep -l "^State:.Z" /proc/[0-9]*/status 2>/dev/null | wc -l); [ "$z" -eq 0 ] && break; n=$((n+1)); sleep 0.05; done',
+      'echo "zombies $z"',
+    ].join('; ');
+    const ended = await run(
+      ['sh', '-c', script],
+      { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir },
+      ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc'],
+    ).finished;
+    t.equal(ended.code, 0, ended.stderr);
+    t.match(ended.stdout, /zombies 0\n/);
+  },
+);

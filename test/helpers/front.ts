@@ -1,0 +1,27 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KUBEXIT_BIN } from './kubexit.ts';
+
+const SOURCE = fileURLToPath(new URL('../../native/front.c', import.meta.url));
+
+/**
+ * A kubexit with its native front: the built one when KUBEXIT_BIN names it, otherwise the front
+ * compiled from native/front.c into a temporary layout whose lib/kubexit-node runs the sources on
+ * this Node. Undefined when no C compiler is available (the message says which).
+ */
+export function kubexitWithFront(): { path?: string; skip: string | false } {
+  if (!KUBEXIT_BIN.endsWith('.js')) return { path: KUBEXIT_BIN, skip: false };
+  if (spawnSync('cc', ['--version']).status !== 0)
+    return { skip: 'no C compiler (cc) to build native/front.c' };
+  const home = mkdtempSync(join(tmpdir(), 'kubexit-front-'));
+  mkdirSync(join(home, 'lib'));
+  // Static, as the build makes it: no dynamic loader runs before its first instruction.
+  const output = ['-O2', '-o', join(home, 'kubexit'), SOURCE];
+  if (spawnSync('cc', ['-static', ...output]).status !== 0) execFileSync('cc', output);
+  const node = `#!/bin/sh\nexec "${process.execPath}" "${KUBEXIT_BIN}" "$@"\n`;
+  writeFileSync(join(home, 'lib', 'kubexit-node'), node, { mode: 0o755 });
+  return { path: join(home, 'kubexit'), skip: false };
+}
