@@ -11,7 +11,12 @@ import { parseCommandLine } from './cli.ts';
 import { isSubcommand, runSubcommand } from './commands/subcommands.ts';
 import { type Config, parseConfig } from './core/config.ts';
 import { endLife } from './core/ending.ts';
-import { ConfigError, describeError, type KnownSettings, SupervisorError } from './core/errors.ts';
+import {
+  ConfigError,
+  describeError,
+  isSupervisorError,
+  type KnownSettings,
+} from './core/errors.ts';
 import { EXIT_CODES } from './core/exit-codes.ts';
 import { isSafeName } from './core/names.ts';
 import type { Outcome } from './core/outcome.ts';
@@ -119,7 +124,7 @@ async function endEarly(outcome: Outcome, known: KnownSettings): Promise<number>
 
 /** A configuration or start-up problem as an outcome: exit 2, or 125 for kubexit's own bugs. */
 function failedBeforeStart(error: unknown): Outcome {
-  if (error instanceof SupervisorError)
+  if (isSupervisorError(error))
     return { exitCode: error.exitCode, reason: 'config-error', message: error.message };
   return {
     exitCode: EXIT_CODES.internal,
@@ -145,8 +150,8 @@ async function runSubcommandReporting(
   try {
     return await runSubcommand(argv, env);
   } catch (error) {
-    const code = error instanceof SupervisorError ? error.exitCode : EXIT_CODES.internal;
-    const kind = error instanceof SupervisorError ? 'error' : 'internal error (please report it)';
+    const code = isSupervisorError(error) ? error.exitCode : EXIT_CODES.internal;
+    const kind = isSupervisorError(error) ? 'error' : 'internal error (please report it)';
     process.stderr.write(`kubexit: ${kind}: ${describeError(error)}\n`);
     return code;
   }

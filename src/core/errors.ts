@@ -55,6 +55,16 @@ function formatProblems(problems: readonly string[]): string {
   return `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
 }
 
+/**
+ * Whether an error ends kubexit with its own exit code. By shape as well as by class: code loaded
+ * from a separate bundle (the Kubernetes adapter in the single executable) has its own copy of
+ * the class.
+ */
+export function isSupervisorError(error: unknown): error is SupervisorError {
+  if (error instanceof SupervisorError) return true;
+  return error instanceof Error && error.name === 'SupervisorError' && 'exitCode' in error;
+}
+
 /** An error's message, or the thrown value as text. */
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

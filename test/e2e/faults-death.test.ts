@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -26,9 +26,25 @@ async function childPid(container: Container): Promise<number> {
   return Number(/started .* \(pid (\d+)\)/.exec(container.stderr)?.[1]);
 }
 
-/** An OOM kill of a container: its supervisor and its child's whole group get SIGKILL at once. */
+/** A process and all its descendants, from /proc. */
+function treeOf(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    children = text === '' ? [] : text.split(' ').map(Number);
+  } catch {
+    // Already gone.
+  }
+  return [pid, ...children.flatMap(treeOf)];
+}
+
+/**
+ * An OOM kill of a container: every process in it gets SIGKILL at once — kubexit (its native
+ * front and Node, when built), the command and its whole group.
+ */
 function killContainer(supervisorPid: number, childGroup: number): void {
-  process.kill(supervisorPid, 'SIGKILL');
+  const all = treeOf(supervisorPid);
+  for (const pid of all) process.kill(pid, 'SIGKILL');
   process.kill(-childGroup, 'SIGKILL');
 }
 

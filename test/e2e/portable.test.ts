@@ -65,7 +65,12 @@ t.test(
     await tombstoneMatching(graveyard, 'sidecar', /Born/);
     const main = runInContainer(
       scratch(),
-      ['/kubexit/kubexit', 'sh', '-c', 'echo "parent $PPID"; exit 3'],
+      [
+        '/kubexit/kubexit',
+        'sh',
+        '-c',
+        'echo "parent $PPID"; echo "pid 1 is $(cat /proc/1/comm)"; exit 3',
+      ],
       {
         env: { KUBEXIT_NAME: 'main', KUBEXIT_BIRTH_DEPS: 'sidecar' },
         volumes,
@@ -73,8 +78,13 @@ t.test(
     );
     const mainEnded = await main.finished;
     t.equal(mainEnded.code, 3, "the main container's own code");
-    // The front is PID 1 of the container; it started the Node supervisor, the command's parent.
-    t.match(mainEnded.stdout, /parent 2\n/, 'kubexit is PIDs 1 and 2 of the container');
+    // The native front is PID 1 of the container; the Node supervisor it started is the parent.
+    t.match(mainEnded.stdout, /pid 1 is kubexit\n/, 'kubexit is PID 1 of the container');
+    t.notMatch(
+      mainEnded.stdout,
+      /parent 1\n/,
+      "the command is the supervisor's child, not PID 1's",
+    );
     const sidecarEnded = await sidecar.finished;
     t.equal(sidecarEnded.code, 0, 'the sidecar stopped by its death dependency');
     t.match(readFileSync(join(graveyard, 'sidecar'), 'utf8'), /Reason: "death-deps"/);
