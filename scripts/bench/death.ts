@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileHas, KUBEXIT, start, tempDir, until } from './helpers.ts';
+import { childrenOf, fileHas, KUBEXIT, start, tempDir, until } from './helpers.ts';
 import { type Summary, summarize } from './stats.ts';
 
 /** How long each fresh supervisor idles before the death it reacts to. */
@@ -48,6 +48,45 @@ export async function measureDeathReaction(
     await sidecar.exited;
     const signalledAt = BigInt(readFileSync(stamped, 'utf8').trim());
     latencies.push(Number(signalledAt - renamedAt) / 1e6);
+  }
+  return summarize(latencies);
+}
+
+/**
+ * Loss reaction: from the main container being killed from outside (SIGKILL to every process of
+ * it at once, as an OOM kill does; no tombstone is written) to the sidecar's child receiving its
+ * stop signal, through the main's liveness socket.
+ */
+export async function measureLossReaction(stamp: string, trials: number): Promise<Summary> {
+  const latencies: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const dir = tempDir('loss');
+    const graveyard = join(dir, 'graveyard');
+    const [ready, stamped] = [join(dir, 'ready'), join(dir, 'signalled')];
+    const env = { KUBEXIT_GRAVEYARD: graveyard, KUBEXIT_LOG_LEVEL: 'error' };
+    const main = start(KUBEXIT, ['sleep', '3600'], { ...env, KUBEXIT_NAME: 'main' });
+    await until(() => fileHas(join(graveyard, 'main'), 'Born'), 'the main to start');
+    const sidecar = start(KUBEXIT, [stamp, 'child', ready, stamped], {
+      ...env,
+      KUBEXIT_NAME: 'sidecar',
+      KUBEXIT_DEATH_DEPS: 'main',
+    });
+    await until(
+      () => fileHas(ready, 'ready') && fileHas(join(graveyard, 'sidecar'), 'Born'),
+      'the sidecar to start',
+    );
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    // The main container is the front, its Node, and the command's process group.
+    const node = childrenOf(main.pid);
+    const groups = node.flatMap(childrenOf).map((pid) => `-${pid}`);
+    const killedAt = BigInt(
+      execFileSync(stamp, ['kill', String(main.pid), ...node.map(String), ...groups], {
+        encoding: 'utf8',
+      }).trim(),
+    );
+    await Promise.all([sidecar.exited, main.exited]);
+    const signalledAt = BigInt(readFileSync(stamped, 'utf8').trim());
+    latencies.push(Number(signalledAt - killedAt) / 1e6);
   }
   return summarize(latencies);
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,4 +68,75 @@ export function start(command: string, args: readonly string[], env: Record<stri
 
 export function requireBuilt(): void {
   if (!existsSync(KUBEXIT)) throw new Error('dist/kubexit is missing: run npm run build first');
+}
+
+/** The direct children of a process (a front's Node; a shell's jobs). */
+export function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(' ').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A CPU-accounting cgroup for a measurement: a shell that runs `join` first puts itself and every
+ * process it starts in it, and `usageMs()` is their exact CPU time, the reaped ones included.
+ * Reading each process's utime/stime instead over-counted short-lived process trees (more CPU
+ * than the cores could give in the time taken). Undefined without a writable cgroup filesystem
+ * (not root): callers fall back to the machine-wide counters of /proc/stat.
+ */
+export function cpuGroup(
+  label: string,
+): { readonly join: string; usageMs(): number; remove(): void } | undefined {
+  const candidates = [
+    {
+      root: '/sys/fs/cgroup/cpuacct',
+      usage: (dir: string) => readNumber(join(dir, 'cpuacct.usage')) / 1e6,
+    },
+    { root: '/sys/fs/cgroup/unified', usage: (dir: string) => usecOf(dir) },
+    { root: '/sys/fs/cgroup', usage: (dir: string) => usecOf(dir) },
+  ];
+  for (const { root, usage } of candidates) {
+    const dir = join(root, `kubexit-bench-${process.pid}-${label}`);
+    try {
+      mkdirSync(dir);
+      usage(dir);
+    } catch {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // It was never made.
+      }
+      continue;
+    }
+    return {
+      join: `echo $$ > ${join(dir, 'cgroup.procs')}`,
+      usageMs: () => usage(dir),
+      remove: () => rmdirSync(dir),
+    };
+  }
+  return undefined;
+}
+
+function readNumber(path: string): number {
+  const value = Number(readFileSync(path, 'utf8').trim());
+  if (!Number.isFinite(value)) throw new Error(`${path} holds no number`);
+  return value;
+}
+
+function usecOf(dir: string): number {
+  const line = readFileSync(join(dir, 'cpu.stat'), 'utf8').match(/usage_usec (\d+)/);
+  if (line === null) throw new Error('no usage_usec');
+  return Number(line[1]) / 1000;
+}
+
+/** Busy CPU time of the whole machine so far (ms), from /proc/stat: every process counts. */
+export function machineBusyMs(): number {
+  const fields =
+    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ??
+    [];
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+  return (user + nice + system + irq + softirq) * 10;
 }

@@ -1,5 +1,15 @@
 import { join } from 'node:path';
-import { cpuMs, fileHas, KUBEXIT, NODE, rssMiB, start, tempDir, until } from './helpers.ts';
+import {
+  childrenOf,
+  cpuMs,
+  fileHas,
+  KUBEXIT,
+  NODE,
+  rssMiB,
+  start,
+  tempDir,
+  until,
+} from './helpers.ts';
 import { type Summary, summarize } from './stats.ts';
 
 export interface IdleRow {
@@ -10,9 +20,10 @@ export interface IdleRow {
 }
 
 /**
- * What a waiting supervisor costs: resident memory of the supervisor process alone (its child is
- * a separate process) and CPU time while it waits for a death dependency that doesn't die, next to
- * a bare idle `node` on the same Node. All instances run at once for the same `seconds`.
+ * What a waiting supervisor costs: resident memory of kubexit — its native front and the Node it
+ * started, not the supervised child — and CPU time while it waits for a death dependency that
+ * doesn't die, next to a bare idle `node` on the same Node. All instances run at once for the same
+ * `seconds`.
  */
 export async function measureIdle(instances: number, seconds: number): Promise<IdleRow[]> {
   const kinds: Array<{ label: string; env: Record<string, string>; command: string[] }> = [
@@ -56,12 +67,17 @@ export async function measureIdle(instances: number, seconds: number): Promise<I
     );
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const before = running.map((r) => cpuMs(r.process.pid));
+  // kubexit is the front and its Node child; a bare node is itself alone.
+  const pidsOf = (r: (typeof running)[number]) =>
+    r.kind === 0 ? [r.process.pid] : [r.process.pid, ...childrenOf(r.process.pid)];
+  const sum = (pids: number[], measure: (pid: number) => number) =>
+    pids.reduce((total, pid) => total + measure(pid), 0);
+  const before = running.map((r) => sum(pidsOf(r), cpuMs));
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const rss = running.map((r) => rssMiB(r.process.pid));
-  const anonymous = running.map((r) => rssMiB(r.process.pid, 'RssAnon'));
-  const cpu = running.map((r, i) => cpuMs(r.process.pid) - (before[i] ?? 0));
-  for (const r of running) r.process.kill('SIGKILL');
+  const rss = running.map((r) => sum(pidsOf(r), (pid) => rssMiB(pid)));
+  const anonymous = running.map((r) => sum(pidsOf(r), (pid) => rssMiB(pid, 'RssAnon')));
+  const cpu = running.map((r, i) => sum(pidsOf(r), cpuMs) - (before[i] ?? 0));
+  for (const r of running) for (const pid of pidsOf(r)) process.kill(pid, 'SIGKILL');
   await Promise.all(running.map((r) => r.process.exited));
   return kinds.map((kind, index) => ({
     label: kind.label,

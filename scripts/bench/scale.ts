@@ -1,36 +1,61 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuMs, fileHas, KUBEXIT, tempDir, until } from './helpers.ts';
+import { cpuGroup, fileHas, KUBEXIT, machineBusyMs, tempDir, until } from './helpers.ts';
+
+/**
+ * Competition for the machine: none, busy loops (CPU), or writers that fsync 64 MiB at a time on
+ * the graveyard's filesystem (I/O: every final tombstone is fsynced too).
+ */
+export type Load =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'cpu' | 'io'; readonly processes: number };
+
+/** How each kind of load is made. */
+const LOAD_COMMANDS = {
+  cpu: () => 'while :; do :; done',
+  io: (dir: string) =>
+    `while :; do dd if=/dev/zero of=${dir}/load-$$ bs=1M count=64 conv=fsync 2>/dev/null; done`,
+};
+
+export function describeLoad(load: Load): string {
+  if (load.kind === 'none') return 'none';
+  return load.kind === 'cpu'
+    ? `${load.processes} busy loops (CPU)`
+    : `${load.processes} fsyncing writers (I/O)`;
+}
 
 export interface ScaleResult {
   readonly sidecars: number;
-  /** Busy processes competing for the CPU during the measurement (0: a quiet machine). */
-  readonly load: number;
+  /** What competed with the sidecars during the measurement. */
+  readonly load: Load;
   /** From the main's tombstone rename to the last sidecar's exit. */
   readonly lastExitMs: number;
   /** CPU all sidecar supervisors (and their children) used from the rename to their exit. */
   readonly cpuMs: number;
+  /** `cgroup`: exactly the sidecars'; `machine`: the whole machine's (no cgroup available). */
+  readonly cpuSource: 'cgroup' | 'machine';
 }
 
 /**
  * N sidecars on one graveyard, all stopped when the main container dies. They run under one
- * shell, which waits for them all and then reports the time and its children's total CPU (the
- * kernel adds each reaped child's CPU, its own reaped children's included, to its parent's
- * cutime/cstime). With `load`, that many busy loops compete for the CPU from before the death
- * until the last sidecar is gone, as on a node whose other pods are busy.
+ * shell in a CPU-accounting cgroup, which waits for them all and then reports the time. With
+ * `load`, that many busy loops (outside the cgroup) compete for the CPU from before the death until
+ * the last sidecar is gone, as on a node whose other pods are busy.
  */
 export async function measureScale(
   stamp: string,
   sidecars: number,
-  load = 0,
+  load: Load = { kind: 'none' },
 ): Promise<ScaleResult> {
-  const graveyard = join(tempDir('scale'), 'graveyard');
+  const dir = tempDir('scale');
+  const graveyard = join(dir, 'graveyard');
+  const group = cpuGroup(`scale-${sidecars}-${load.kind}`);
   const script = [
+    group?.join ?? ':',
     `i=0; while [ $i -lt ${sidecars} ]; do KUBEXIT_NAME=sidecar-$i "${KUBEXIT}" sleep 3600 & i=$((i+1)); done`,
     'wait',
     `"${stamp}" now`,
-    'cat /proc/$$/stat',
   ].join('\n');
   const env = {
     ...process.env,
@@ -50,13 +75,16 @@ export async function measureScale(
     `${sidecars} sidecars to start`,
     120_000,
   );
-  // Each sidecar is the native front and the Node it started: count both.
-  const fronts = childrenOf(shell.pid as number);
-  const processes = [...fronts, ...fronts.flatMap(childrenOf)];
-  const cpuBefore = processes.reduce((sum, pid) => sum + cpuMs(pid), 0);
-  const busy = Array.from({ length: load }, () =>
-    spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }),
-  );
+  const usage = group === undefined ? machineBusyMs : () => group.usageMs();
+  const cpuBefore = usage();
+  const busy =
+    load.kind === 'none'
+      ? []
+      : Array.from({ length: load.processes }, () =>
+          spawn('sh', ['-c', LOAD_COMMANDS[load.kind](dir)], { stdio: 'ignore', detached: true }),
+        );
+  // Let the load get going before the death.
+  if (busy.length > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
   writeFileSync(join(graveyard, '.main.tmp'), 'Died: "2026-01-01T00:00:01Z"\nExitCode: 0\n');
   const renamedAt = BigInt(
     execFileSync(stamp, ['rename', join(graveyard, '.main.tmp'), join(graveyard, 'main')], {
@@ -64,19 +92,15 @@ export async function measureScale(
     }).trim(),
   );
   await done;
-  for (const loop of busy) loop.kill('SIGKILL');
-  const [lastExit, stat] = output.trim().split('\n');
-  const fields = stat?.split(') ')[1]?.split(' ') ?? [];
-  const childrenCpu = (Number(fields[13]) + Number(fields[14])) * 10;
+  const cpuAfter = usage();
+  for (const loop of busy) process.kill(-(loop.pid as number), 'SIGKILL');
+  group?.remove();
+  const lastExit = output.trim().split('\n').at(-1);
   return {
     sidecars,
     load,
     lastExitMs: Number(BigInt(lastExit ?? '0') - renamedAt) / 1e6,
-    cpuMs: childrenCpu - cpuBefore,
+    cpuMs: Math.round(cpuAfter - cpuBefore),
+    cpuSource: group === undefined ? 'machine' : 'cgroup',
   };
-}
-
-function childrenOf(pid: number): number[] {
-  const found = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim();
-  return found === '' ? [] : found.split('\n').map(Number);
 }

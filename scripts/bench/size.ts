@@ -24,11 +24,14 @@ function measure(label: string, paths: readonly string[]): SizeRow {
   return { label, bytes, gzipBytes };
 }
 
-/** The executable and the portable bundle (executable + loader + libraries). */
+/** The native front, Node, and the portable bundle (front + Node + loader + libraries). */
 export function measureSize(): SizeRow[] {
   const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
   return [
-    measure('dist/kubexit (single executable)', [join(ROOT, 'dist', 'kubexit')]),
+    measure('native front (dist/kubexit)', [join(ROOT, 'dist', 'kubexit')]),
+    measure('Node with kubexit inside (dist/lib/kubexit-node)', [
+      join(ROOT, 'dist', 'lib', 'kubexit-node'),
+    ]),
     measure(
       `portable bundle (linux-${arch})`,
       files(join(ROOT, 'dist', `linux-${arch}`, 'kubexit')),

@@ -7,6 +7,7 @@
  *   stamp rename FROM TO         print the time, then rename FROM over TO at once
  *   stamp child READY OUT        record when SIGTERM arrives: write READY once the handler is
  *                                installed, then on SIGTERM write the time to OUT and exit 0
+ *   stamp kill PID...            print the time, then SIGKILL each PID at once (-PGID for a group)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,12 @@ int main(int argc, char **argv) {
     printf("%lld\n", t);
     return 0;
   }
+  if (argc >= 3 && strcmp(argv[1], "kill") == 0) {
+    long long t = now_ns();
+    for (int i = 2; i < argc; i++) kill((pid_t)atoi(argv[i]), SIGKILL);
+    printf("%lld\n", t);
+    return 0;
+  }
   if (argc >= 4 && strcmp(argv[1], "child") == 0) {
     out_path = argv[3];
     signal(SIGTERM, on_term);
@@ -52,6 +59,6 @@ int main(int argc, char **argv) {
     if (ready) { fputs("ready\n", ready); fclose(ready); }
     for (;;) pause();
   }
-  fprintf(stderr, "usage: stamp now | rename FROM TO | child READY OUT\n");
+  fprintf(stderr, "usage: stamp now | rename FROM TO | child READY OUT | kill PID...\n");
   return 2;
 }

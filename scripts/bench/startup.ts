@@ -30,6 +30,11 @@ export function measureStartup(rounds: number): StartupRow[] {
     { label: 'node -e 0 (same Node 24)', command: [NODE, '-e', '0'] },
     { label: 'dist/kubexit -- true', command: [KUBEXIT, '--', 'true'], env: kubexitEnv },
     {
+      label: 'dist/lib/kubexit-node -- true (Node alone, without the front)',
+      command: [join(ROOT, 'dist', 'lib', 'kubexit-node'), '--', 'true'],
+      env: kubexitEnv,
+    },
+    {
       label: 'node bin/kubexit.js -- true (from source)',
       command: [NODE, join(ROOT, 'bin', 'kubexit.js'), '--', 'true'],
       env: kubexitEnv,
