@@ -7,7 +7,7 @@
  * --quick runs every measurement briefly: it checks the benchmark works, its figures mean little.
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureDeathReaction, measureLossReaction } from './death.ts';
 import { buildStamp, ROOT, requireBuilt } from './helpers.ts';
@@ -55,6 +55,7 @@ function log(message: string): void {
 
 async function run(): Promise<string> {
   requireBuilt();
+  const loadBefore = loadavg();
   const stamp = buildStamp();
   log('sizes');
   const sizes = measureSize();
@@ -82,6 +83,7 @@ async function run(): Promise<string> {
   scale.push(...loaded);
   const slowest = loaded.reduce((a, b) => (a.lastExitMs >= b.lastExitMs ? a : b));
 
+  const loadAfter = loadavg();
   const node = startup.find((row) => row.label.startsWith('node -e'))?.ms.median ?? Number.NaN;
   const kubexit =
     startup.find((row) => row.label.startsWith('dist/kubexit'))?.ms.median ?? Number.NaN;
@@ -93,6 +95,7 @@ async function run(): Promise<string> {
     '',
     `Produced by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.`,
     `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version} (the Node inside dist/kubexit).`,
+    `Load average (1, 5, 15 min) at the start: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}; at the end: ${loadAfter.map((v) => v.toFixed(2)).join(', ')} (the end includes the benchmark's own loaded cases).`,
     'Each figure: median (min–max) over repeated runs taken side by side in the same run.',
     '',
     '## Targets',

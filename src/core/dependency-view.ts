@@ -1,5 +1,5 @@
 import type { Snapshot } from './deps.ts';
-import type { Clock, Graveyard, Liveness, Logger } from './ports.ts';
+import type { Clock, Graveyard, Liveness, Logger, ReadResult } from './ports.ts';
 import type { Tombstone } from './tombstone.ts';
 import { hasLivenessSocket } from './tombstone-state.ts';
 
@@ -34,7 +34,7 @@ export class DependencyView {
   readonly #following = new Map<string, { born: string | undefined; stop: () => void }>();
   /** Per dependency: the record of a life found lost, kept until another life is born. */
   readonly #lost = new Map<string, Tombstone>();
-  #onLost: () => void = () => {};
+  #onChange: () => void = () => {};
   #apiReady: ReadonlySet<string> = new Set();
   #queue: Promise<void> = Promise.resolve();
 
@@ -52,9 +52,9 @@ export class DependencyView {
     return this.#apiReady;
   }
 
-  /** Called after a dependency was found lost (its snapshot entry is then dead). */
-  onLost(listener: () => void): void {
-    this.#onLost = listener;
+  /** Called when the view changed on its own: a liveness socket closed and was looked into. */
+  onChange(listener: () => void): void {
+    this.#onChange = listener;
   }
 
   setApiReady(ready: ReadonlySet<string>): void {
@@ -86,12 +86,30 @@ export class DependencyView {
 
   async #readAll(names: readonly string[]): Promise<void> {
     const results = await Promise.all(names.map((name) => this.#ports.graveyard.read(name)));
+    const lost = await Promise.all(
+      results.map((result, index) => this.#lostAlready(names[index] as string, result)),
+    );
     for (const [index, result] of results.entries()) {
       const name = names[index] as string;
       if (result.kind === 'ok') this.#accept(name, result.tombstone);
       else this.#reject(name, result.kind === 'invalid' ? result.problem : undefined);
+      if (lost[index] && result.kind === 'ok') this.#markLost(name, result.tombstone);
       this.#follow(name);
     }
+  }
+
+  /**
+   * A life seen for the first time that promises a liveness socket is only believed alive when
+   * somebody holds the socket: a dependent that starts after the loss must not see it alive.
+   */
+  async #lostAlready(name: string, result: ReadResult): Promise<boolean> {
+    const liveness = this.#ports.liveness;
+    if (liveness === undefined || result.kind !== 'ok') return false;
+    const { tombstone } = result;
+    if (!hasLivenessSocket(tombstone)) return false;
+    const seen = this.#following.get(name)?.born ?? this.#lost.get(name)?.born;
+    if (seen === tombstone.born) return false;
+    return !(await liveness.isHeld(name));
   }
 
   #accept(name: string, read: Tombstone): void {
@@ -142,7 +160,16 @@ export class DependencyView {
   async #gone(name: string, born: string | undefined): Promise<void> {
     await this.refresh(name);
     const tombstone = this.#snapshot.get(name);
-    if (tombstone === undefined || tombstone.born !== born || tombstone.died !== undefined) return;
+    const stillAlive = tombstone?.born === born && tombstone?.died === undefined;
+    if (tombstone !== undefined && stillAlive) {
+      this.#markLost(name, tombstone);
+      this.#follow(name);
+    }
+    this.#onChange();
+  }
+
+  /** Records a life as lost: dead, reason `lost`, until another life is born. */
+  #markLost(name: string, tombstone: Tombstone): void {
     const lost: Tombstone = {
       ...tombstone,
       died: this.#ports.clock.now(),
@@ -151,10 +178,8 @@ export class DependencyView {
     };
     this.#lost.set(name, lost);
     this.#snapshot.set(name, lost);
-    this.#follow(name);
     this.#ports.logger.warn(
       `the supervisor of "${name}" is gone without writing its death (killed from outside: an OOM kill or SIGKILL); counting "${name}" as died (reason lost, exit ${LOST_EXIT_CODE})`,
     );
-    this.#onLost();
   }
 }

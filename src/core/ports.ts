@@ -41,6 +41,8 @@ export interface Graveyard {
 export interface Liveness {
   /** Starts holding this container's socket; false when the graveyard can't hold one. */
   hold(name: string): Promise<boolean>;
+  /** Whether somebody holds `name`'s socket now; true when it can't be told. */
+  isHeld(name: string): Promise<boolean>;
   /**
    * Calls `onGone` once nobody holds `name`'s socket: at once when nobody does now, or when the
    * holder dies later. Returns a function that stops following.

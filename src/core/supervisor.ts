@@ -131,7 +131,7 @@ export class Supervisor {
     if (birthDeps.length === 0 && deathDeps.length === 0) return;
     const reread = (name?: string) =>
       void this.#view.refresh(name).then(() => this.#onDependencyChange());
-    this.#view.onLost(() => this.#onDependencyChange());
+    this.#view.onChange(() => this.#onDependencyChange());
     // Watch first, then read: a tombstone written in between is seen by one or the other.
     await this.#ports.watcher.start((name) => {
       if (name === undefined || this.#view.concerns(name)) reread(name);

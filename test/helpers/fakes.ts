@@ -96,6 +96,9 @@ export class FakeLiveness implements Liveness {
     this.held.push(name);
     return true;
   }
+  async isHeld(name: string): Promise<boolean> {
+    return !this.gone.has(name);
+  }
   follow(name: string, onGone: () => void): () => void {
     if (this.gone.has(name)) {
       queueMicrotask(onGone);

@@ -7,6 +7,7 @@ import {
   FakeClock,
   FakeGraveyard,
   FakeLauncher,
+  FakeLiveness,
   FakePodReadiness,
   FakePoster,
   FakeProber,
@@ -30,6 +31,7 @@ function setup(config: Config) {
     prober: new FakeProber(),
     poster: new FakePoster(),
     podReadiness: new FakePodReadiness(),
+    liveness: new FakeLiveness(),
   };
   const start = () => new Supervisor(config, ports).run();
   return { ...ports, child: ports.launcher.child, start };
@@ -577,4 +579,106 @@ t.test('shutdown URLs are also called when the command never started', async (t)
     ['http://127.0.0.1:15020/quitquitquit'],
     'the proxy must not keep the pod alive',
   );
+});
+
+const BORN_WITH_SOCKET = { born: '2026-01-01T00:00:00Z', liveness: 'socket' };
+
+t.test('this container holds its liveness socket and says so in its tombstone', async (t) => {
+  const pod = setup(configOf({}));
+  const running = pod.start();
+  await settle();
+  t.same(pod.liveness.held, ['me']);
+  t.match(pod.graveyard.writes[0]?.tombstone, { born: String, liveness: 'socket' });
+  pod.child.exit({ exitCode: 0 });
+  await running;
+  t.notOk('liveness' in (pod.graveyard.last() ?? {}), 'a dead record promises no socket');
+});
+
+t.test('a death dependency whose supervisor is lost counts as died (reason lost)', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main' }));
+  pod.graveyard.put('main', BORN_WITH_SOCKET);
+  const running = pod.start();
+  await settle();
+  t.equal(pod.liveness.following('main'), 1, 'its socket is followed');
+  t.same(pod.child.signals, []);
+  pod.liveness.lose('main');
+  await settle();
+  t.same(pod.child.signals, ['SIGTERM']);
+  t.match(pod.logger.messages('warn').join('\n'), /the supervisor of "main" is gone/);
+  t.match(
+    pod.logger.messages('info').join('\n'),
+    /death dependency "main" \(lost: its supervisor is gone\) died/,
+  );
+  pod.child.exit({ signal: 'SIGTERM' });
+  t.match(await running, { exitCode: 0, reason: 'death-deps' });
+});
+
+t.test('a socket that closes because its holder ended normally is not a loss', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main' }));
+  pod.graveyard.put('main', BORN_WITH_SOCKET);
+  const running = pod.start();
+  await settle();
+  // The holder writes its final record, then exits; the socket may close before the event.
+  pod.graveyard.put('main', DIED_OK);
+  pod.liveness.lose('main');
+  await settle();
+  t.same(pod.child.signals, ['SIGTERM']);
+  t.notMatch(pod.logger.messages('warn').join('\n'), /is gone/);
+  pod.child.exit({ signal: 'SIGTERM' });
+  await running;
+});
+
+t.test('a lost dependency that is born again is followed again, and is alive', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'proxy', birthTimeout: '1m' }));
+  pod.graveyard.put('proxy', BORN_WITH_SOCKET);
+  pod.liveness.gone.add('proxy');
+  const running = pod.start();
+  await settle();
+  t.equal(pod.launcher.launches.length, 0, 'a lost birth dependency is not ready');
+  t.match(pod.logger.messages('warn').join('\n'), /birth dependency "proxy" has died/);
+  pod.liveness.gone.delete('proxy');
+  pod.graveyard.put('proxy', { ...BORN_WITH_SOCKET, born: '2026-01-01T00:01:00Z' });
+  pod.watcher.emit('proxy');
+  await settle();
+  t.equal(pod.launcher.launches.length, 1, 'its new life is ready');
+  pod.child.exit({ exitCode: 0 });
+  await running;
+});
+
+t.test('deaths are found by the periodic re-read when no event reports them', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main' }));
+  pod.graveyard.put('main', BORN);
+  const running = pod.start();
+  await settle();
+  pod.graveyard.put('main', DIED_OK);
+  await settle();
+  t.same(pod.child.signals, [], 'no event: not seen yet');
+  pod.clock.advance(2_000);
+  await settle();
+  t.same(pod.child.signals, ['SIGTERM'], 'seen by the re-read 2 s later');
+  pod.child.exit({ signal: 'SIGTERM' });
+  await running;
+});
+
+t.test('the grace period ends the whole group even after its leader exited', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main', gracePeriod: '5s' }));
+  const running = pod.start();
+  await settle();
+  pod.graveyard.put('main', DIED_OK);
+  pod.watcher.emit('main');
+  await settle();
+  pod.child.groupMembersLeft = true;
+  pod.child.exit({ signal: 'SIGTERM' });
+  await settle();
+  let ended = false;
+  void running.then(() => {
+    ended = true;
+  });
+  pod.clock.advance(4_000);
+  await settle();
+  t.notOk(ended, 'waits while members of the group remain');
+  pod.clock.advance(1_000);
+  await settle();
+  t.same(pod.child.signals, ['SIGTERM', 'SIGKILL'], 'then SIGKILL to the group');
+  t.match(await running, { exitCode: 0, reason: 'death-deps' });
 });
