@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { SocketLiveness } from '../../src/adapters/socket-liveness.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const ADAPTER = new URL('../../src/adapters/socket-liveness.ts', import.meta.url).href;
+
+/** Another process holding `name`'s socket in `dir`, as another container's supervisor would. */
+function holder(dir: string, name: string) {
+  const script = `const { SocketLiveness } = await import(${JSON.stringify(ADAPTER)}); await new SocketLiveness(${JSON.stringify(dir)}).hold(${JSON.stringify(name)}); console.log('held'); setInterval(() => {}, 1e6);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const held = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  return { child, held };
+}
+
+t.test(
+  'a held socket is seen held; when its holder is SIGKILLed, followers learn at once',
+  async (t) => {
+    const dir = t.testdir();
+    const other = holder(dir, 'main');
+    t.teardown(() => other.child.kill('SIGKILL'));
+    await other.held;
+    const liveness = new SocketLiveness(dir);
+    t.equal(await liveness.isHeld('main'), true);
+    let gone = false;
+    liveness.follow('main', () => {
+      gone = true;
+    });
+    other.child.kill('SIGKILL');
+    await waitFor(() => gone, 'the follower to learn of the loss');
+    t.equal(await liveness.isHeld('main'), false, 'nobody holds it any more');
+    const late = await new Promise<boolean>((resolve) => {
+      liveness.follow('main', () => resolve(true));
+    });
+    t.ok(late, 'a follower that comes later learns it at once');
+  },
+);
+
+t.test('sockets are open to every user, and a stale one is replaced', async (t) => {
+  const dir = t.testdir();
+  writeFileSync(join(dir, '.main.sock'), 'planted');
+  const liveness = new SocketLiveness(dir);
+  t.equal(await liveness.hold('main'), true);
+  t.ok(statSync(join(dir, '.main.sock')).isSocket());
+  t.equal(statSync(join(dir, '.main.sock')).mode & 0o666, 0o666);
+  t.equal(await new SocketLiveness(dir).isHeld('main'), true);
+});
+
+t.test('a graveyard path too long for a socket address still works', async (t) => {
+  const dir = join(t.testdir(), 'a'.repeat(60), 'b'.repeat(60));
+  mkdirSync(dir, { recursive: true });
+  const other = holder(dir, 'main');
+  t.teardown(() => other.child.kill('SIGKILL'));
+  await other.held;
+  const liveness = new SocketLiveness(dir);
+  t.equal(await liveness.isHeld('main'), true, 'reached through /proc/self/fd');
+  let gone = false;
+  liveness.follow('main', () => {
+    gone = true;
+  });
+  other.child.kill('SIGKILL');
+  await waitFor(() => gone, 'the loss');
+});
+
+t.test('a name too long for any socket address holds none, and says so', async (t) => {
+  const dir = join(t.testdir(), 'x'.repeat(80));
+  mkdirSync(dir, { recursive: true });
+  t.equal(await new SocketLiveness(dir).hold('n'.repeat(120)), false);
+});
