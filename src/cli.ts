@@ -40,9 +40,9 @@ export function parseCommandLine(
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return { kind: 'exit', code: 0, output };
-    // Options read before the mistake still name the container and its shutdown URLs, so the
-    // ending can write a tombstone and stop the sidecars that can't be wrapped.
-    const raw = { values: collectValues(program, env), command: [] };
+    // The other options still name the container and its shutdown URLs, so the ending can write
+    // a tombstone and stop the sidecars that can't be wrapped.
+    const raw = { values: salvageValues(argv, env, version), command: [] };
     return { kind: 'invalid', problem: describeProblem(error), raw };
   }
   return { kind: 'run', raw: { values: collectValues(program, env), command: program.args } };
@@ -71,6 +71,37 @@ function buildProgram(version: string, write: (text: string) => void): Command {
     program.addOption(option.argParser(onlyOnce(spec.flag)));
   }
   return program;
+}
+
+/**
+ * What can still be read from a command line commander refused: commander stops at an unknown
+ * option, so it is taken out and the rest read again (a few times at most); any other mistake
+ * keeps what was read before it.
+ */
+function salvageValues(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  version: string,
+): Partial<Record<OptionKey, RawValue>> {
+  let args = [...argv];
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const program = buildProgram(version, () => {});
+    try {
+      program.parse(args, { from: 'user' });
+    } catch (error) {
+      const unknown = /unknown option '([^']+)'/.exec((error as Error).message)?.[1];
+      const at = args.findIndex((arg) => arg === unknown || arg.startsWith(`${unknown}=`));
+      if (error instanceof CommanderError && error.code === 'commander.unknownOption' && at >= 0) {
+        args = args.filter((_, index) => index !== at);
+        continue;
+      }
+    }
+    return collectValues(program, env);
+  }
+  return collectValues(
+    buildProgram(version, () => {}),
+    env,
+  );
 }
 
 /** Single-valued options: a second value is a mistake, not a silent override. */

@@ -104,22 +104,19 @@ async function endEarly(outcome: Outcome, known: KnownSettings): Promise<number>
     now: () => clock.now(),
   });
   let tombstone: TombstoneWriter | undefined;
+  let noTombstone =
+    'no tombstone can be written (the container name or the graveyard is not valid): containers that depend on this one will not see it end';
   if (name !== undefined && known.graveyard?.startsWith('/')) {
     const graveyard = new FsGraveyard(known.graveyard);
-    const prepared = await graveyard.prepare(name).then(
-      () => true,
-      (error: unknown) => {
-        logger.error(`could not write the tombstone either: ${describeError(error)}`);
-        return false;
-      },
-    );
-    if (prepared) tombstone = new TombstoneWriter(name, graveyard, logger);
-  } else {
-    logger.error(
-      'no tombstone can be written (the container name or the graveyard is not valid): containers that depend on this one will not see it end',
-    );
+    try {
+      await graveyard.prepare(name);
+      tombstone = new TombstoneWriter(name, graveyard, logger);
+    } catch (error) {
+      noTombstone = `could not write the tombstone either: ${describeError(error)}`;
+    }
   }
-  return endLife(outcome, known, { clock, logger, poster: new FetchPoster(), tombstone });
+  const ports = { clock, logger, poster: new FetchPoster(), tombstone, noTombstone };
+  return endLife(outcome, known, ports);
 }
 
 /** A configuration or start-up problem as an outcome: exit 2, or 125 for kubexit's own bugs. */

@@ -17,6 +17,8 @@ export interface EndingPorts {
   readonly poster: HttpPoster;
   /** This container's tombstone; undefined when its name or graveyard is unknown. */
   readonly tombstone?: TombstoneWriter;
+  /** Without a tombstone: why there is none, said after the outcome. */
+  readonly noTombstone?: string;
 }
 
 /** Reasons that are kubexit's own failure (logged as errors); the rest are the child's story. */
@@ -43,8 +45,10 @@ export async function endLife(
 }
 
 async function recordDeath(outcome: Outcome, ports: EndingPorts): Promise<void> {
-  // Without one, the caller has already said why (an unknown name, an unusable graveyard).
-  if (ports.tombstone === undefined) return;
+  if (ports.tombstone === undefined) {
+    if (ports.noTombstone !== undefined) ports.logger.error(ports.noTombstone);
+    return;
+  }
   const { exitCode, signal, reason } = outcome;
   try {
     await ports.tombstone.died({ died: ports.clock.now(), exitCode, signal, reason });
