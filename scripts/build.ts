@@ -30,6 +30,7 @@ import {
   mkdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -133,9 +134,12 @@ function buildFront(arch: Arch): string {
   return output;
 }
 
+/** Copies an executable into place by rename: a copy of it that is running is left alone. */
 function install(from: string, to: string): void {
-  copyFileSync(from, to);
-  chmodSync(to, 0o755);
+  const temp = `${to}.${process.pid}.tmp`;
+  copyFileSync(from, temp);
+  chmodSync(temp, 0o755);
+  renameSync(temp, to);
 }
 
 /** Where the Kubernetes client lives in the executable: a SEA asset, compiled only in API mode. */
