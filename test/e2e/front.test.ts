@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { kubexitWithFront } from '../helpers/front.ts';
 import { Container, tombstoneText } from '../helpers/kubexit.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /*
  * The native front (native/front.c): signals are guarded from its first instruction, before Node
@@ -9,6 +11,17 @@ import { Container, tombstoneText } from '../helpers/kubexit.ts';
  */
 
 const front = kubexitWithFront();
+
+/** Whether a process blocks SIGTERM (the front does from its first instruction). */
+function blocksTerm(pid: number): boolean {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mask = /SigBlk:\s*([0-9a-f]+)/.exec(status)?.[1] ?? '0';
+    return (BigInt(`0x${mask}`) & (1n << 14n)) !== 0n;
+  } catch {
+    return false;
+  }
+}
 const pidNamespaces =
   spawnSync('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'true']).status === 0;
 
@@ -23,15 +36,18 @@ t.test(
   async (t) => {
     const dir = t.testdir();
     // From the first instant to well after Node is up: each must be held, then handled.
-    for (const [index, delayMs] of [1, 2, 5, 10, 20, 40, 80, 160].entries()) {
+    for (const [index, delayMs] of [0, 1, 2, 5, 10, 20, 40, 80, 160].entries()) {
       const name = `main-${index}`;
       const main = run(['sleep', '300'], {
         KUBEXIT_NAME: name,
         KUBEXIT_GRAVEYARD: dir,
         KUBEXIT_BIRTH_DEPS: 'never',
       });
-      // 'spawn': the front has been exec'd (a signal before that would hit the test's own fork).
-      main.process.once('spawn', () => setTimeout(() => main.kill('SIGTERM'), delayMs));
+      // From the moment the front blocks signals (its first instruction; before that the process
+      // is still starting and the default action applies, for a few microseconds).
+      const pid = main.process.pid as number;
+      await waitFor(() => blocksTerm(pid), 'the front to guard signals', { intervalMs: 0 });
+      setTimeout(() => main.kill('SIGTERM'), delayMs);
       const ended = await main.finished;
       t.equal(ended.code, 143, `SIGTERM after ${delayMs} ms: exit 143 (${ended.stderr})`);
       t.match(

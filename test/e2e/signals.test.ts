@@ -100,9 +100,10 @@ t.test(
 );
 
 /** Whether a process has a handler for a signal, from the SigCgt mask in /proc. */
-function catches(pid: number, signal: number): boolean {
-  const mask =
-    /SigCgt:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
+/** Whether a process catches (SigCgt) or blocks (SigBlk, the native front's way) a signal. */
+function catches(pid: number, signal: number, field: 'SigCgt' | 'SigBlk' = 'SigCgt'): boolean {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mask = new RegExp(`${field}:\\s*([0-9a-f]+)`).exec(status)?.[1] ?? '0';
   return (BigInt(`0x${mask}`) & (1n << BigInt(signal - 1))) !== 0n;
 }
 
@@ -117,8 +118,10 @@ t.test(
       // Node itself catches SIGTERM during bootstrap; SIGHUP is caught only by kubexit's handlers.
       await waitFor(() => catches(pid, 1), "kubexit's signal handlers", { intervalMs: 1 });
     } else {
-      // The built kubexit's native front holds signals from its first instruction: send it now.
-      await new Promise((resolve) => main.process.once('spawn', resolve));
+      // The built kubexit's native front blocks signals at its first instruction, then holds them.
+      await waitFor(() => catches(pid, 15, 'SigBlk'), 'the front to guard signals', {
+        intervalMs: 0,
+      });
     }
     main.kill('SIGTERM');
     const ended = await main.finished;
