@@ -130,7 +130,12 @@ t.test(
     const graveyard = join(dir, 'graveyard');
     const script = `mount -t tmpfs tmpfs ${graveyard} && exec "$@"`;
     const main = new Container(
-      ['sh', '-c', `mount -o remount,ro ${graveyard}; exit 4`],
+      // Once the birth is recorded (no write in progress, which would make the remount busy).
+      [
+        'sh',
+        '-c',
+        `until grep -q Born ${graveyard}/main; do sleep 0.01; done; n=0; until mount -o remount,ro ${graveyard} || [ $n -gt 100 ]; do n=$((n+1)); sleep 0.05; done; exit 4`,
+      ],
       { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: graveyard },
       ['unshare', '--mount', 'sh', '-c', script, 'sh'],
     );
