@@ -77,7 +77,8 @@ export async function measureIdle(instances: number, seconds: number): Promise<I
   const rss = running.map((r) => sum(pidsOf(r), (pid) => rssMiB(pid)));
   const anonymous = running.map((r) => sum(pidsOf(r), (pid) => rssMiB(pid, 'RssAnon')));
   const cpu = running.map((r, i) => sum(pidsOf(r), cpuMs) - (before[i] ?? 0));
-  for (const r of running) for (const pid of pidsOf(r)) process.kill(pid, 'SIGKILL');
+  // kubexit is asked to stop (it stops its child too); the bare node is killed.
+  for (const r of running) r.process.kill(r.kind === 0 ? 'SIGKILL' : 'SIGTERM');
   await Promise.all(running.map((r) => r.process.exited));
   return kinds.map((kind, index) => ({
     label: kind.label,
