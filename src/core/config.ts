@@ -84,8 +84,8 @@ export function parseConfig(raw: RawOptions, commandLineProblem?: string): Confi
     birthDeps,
     birthChecks,
     deathDeps,
-    birthTimeoutMs: parseDurationOption(get('birthTimeout'), problems, { allowZero: false }),
-    gracePeriodMs: parseDurationOption(get('gracePeriod'), problems, { allowZero: true }),
+    birthTimeoutMs: parseKubexitDuration(get('birthTimeout'), problems),
+    gracePeriodMs: parseKubexitDuration(get('gracePeriod'), problems),
     ignoreCodeOnDeathDeps: parseBool(get('ignoreCodeOnDeathDeps'), problems),
     deathDepsPolicy: parseChoice(get('deathDepsPolicy'), ['any', 'all'] as const, problems),
     stopSignal: parseStopSignal(get('stopSignal'), problems),
@@ -202,17 +202,28 @@ function checkSelfDependency(
   }
 }
 
+const DURATION_FORMS = 'a duration such as 30s, 1m30s or 300ms (Go syntax), or plain seconds';
+
+/**
+ * kubexit's own durations (birth timeout, grace period) keep kubexit's meaning for every value Go
+ * accepts: zero and negative values both mean "no time at all" (kubexit's timers fire at once).
+ */
+function parseKubexitDuration(raw: RawValue, problems: Problems): number {
+  const ms = parseDuration(raw.value);
+  if (ms === undefined) problems.add(raw, `is not ${DURATION_FORMS}`);
+  return Math.max(0, ms ?? 0);
+}
+
+/** kubexit's additions (intervals, timeouts of checks and calls) need a positive duration. */
 function parseDurationOption(
   raw: RawValue,
   problems: Problems,
   opts: { allowZero: boolean },
 ): number {
   const ms = parseDuration(raw.value);
-  const accepted = 'a duration such as 30s, 1m30s or 300ms (Go syntax), or plain seconds';
-  if (ms === undefined) problems.add(raw, `is not ${accepted}`);
-  else if (ms === 0 && !opts.allowZero)
-    problems.add(raw, `must be greater than zero: give ${accepted}`);
-  else if (ms > 2_147_483_647) problems.add(raw, 'is too long: at most 596h (24.8 days)');
+  if (ms === undefined) problems.add(raw, `is not ${DURATION_FORMS}`);
+  else if (ms < 0 || (ms === 0 && !opts.allowZero))
+    problems.add(raw, `must be greater than zero: give ${DURATION_FORMS}`);
   return ms ?? 0;
 }
 

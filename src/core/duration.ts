@@ -1,10 +1,11 @@
 /*
- * Go duration syntax ("300ms", "1m30s", "1.5h", "0"), plus plain seconds ("30", "2.5").
+ * Go duration syntax ("300ms", "1m30s", "1.5h", "+5s", "-1s", "0"), plus plain seconds ("30").
  *
  * Written by hand on purpose: kubexit's manifests use Go's time.ParseDuration, and the duration
  * libraries on npm accept looser or different forms ("1 hour", "1d", "1y", bare numbers as
  * milliseconds), which would silently change the meaning of an existing manifest. This accepts
- * exactly Go's grammar (non-negative) and rejects everything else.
+ * exactly Go's grammar, sign included, and rejects everything else; what a negative value means
+ * is the option's business (config.ts).
  */
 
 const UNIT_MS: Readonly<Record<string, number>> = {
@@ -18,20 +19,26 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
-const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const GO_DURATION = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+/** Go accepts a bare zero, with or without a sign, and no other number without a unit. */
+const GO_ZERO = /^[+-]?0$/;
+/** Go refuses durations past about 292 years (int64 nanoseconds). */
+const GO_MAX_MS = 9_223_372_036_854.775;
 const TERM = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
 const PLAIN_SECONDS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 
-/** Milliseconds for a duration, or undefined when the text is not an accepted duration. */
+/** Milliseconds for a duration (negative when it says so), or undefined when not a duration. */
 export function parseDuration(text: string): number | undefined {
   const value = text.trim();
+  if (GO_ZERO.test(value)) return 0;
   if (PLAIN_SECONDS.test(value)) return Number(value) * 1000;
   if (!GO_DURATION.test(value)) return undefined;
   let total = 0;
   for (const [, amount, unit] of value.matchAll(TERM)) {
     total += Number(amount) * (UNIT_MS[unit as string] ?? Number.NaN);
   }
-  return Number.isFinite(total) ? total : undefined;
+  if (!Number.isFinite(total) || total > GO_MAX_MS) return undefined;
+  return value.startsWith('-') ? -total : total;
 }
 
 /** Renders milliseconds the way Go prints durations, for messages: 1500 → "1.5s". */

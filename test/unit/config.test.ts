@@ -97,6 +97,7 @@ t.test(
       raw({
         name: 'm',
         birthTimeout: '0',
+        readyTimeout: '0',
         gracePeriod: '30 seconds',
         stopSignal: 'SIGNOPE',
         ignoreCodeOnDeathDeps: 'yes',
@@ -108,7 +109,12 @@ t.test(
         graveyard: 'relative/dir',
       }),
     );
-    t.match(problems.join('\n'), /KUBEXIT_BIRTHTIMEOUT="0" must be greater than zero/);
+    t.match(problems.join('\n'), /KUBEXIT_READYTIMEOUT="0" must be greater than zero/);
+    t.notMatch(
+      problems.join('\n'),
+      /BIRTHTIMEOUT/,
+      "kubexit's 0 is accepted with kubexit's meaning",
+    );
     t.match(problems.join('\n'), /KUBEXIT_GRACEPERIOD="30 seconds" is not a duration such as 30s/);
     t.match(problems.join('\n'), /"SIGNOPE" is not a Linux signal/);
     t.match(problems.join('\n'), /"yes" is not a boolean: use true or false/);
@@ -116,7 +122,7 @@ t.test(
     t.match(problems.join('\n'), /"loud" is not one of: debug, info, warn, error/);
     t.match(problems.join('\n'), /"xml" is not one of: text, json/);
     t.match(problems.join('\n'), /"never" is not one of: auto, poll/);
-    t.match(problems.join('\n'), /"-1s" is not a duration/);
+    t.match(problems.join('\n'), /"-1s" must be greater than zero/);
     t.match(problems.join('\n'), /"relative\/dir" must be an absolute path/);
     t.equal(problems.length, 10);
   },

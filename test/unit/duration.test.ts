@@ -13,6 +13,15 @@ t.test('accepts Go duration syntax', async (t) => {
     ['2000000ns', 2],
     ['.5s', 500],
     ['0s', 0],
+    ['0', 0],
+    ['+0', 0],
+    ['+5s', 5_000],
+    ['-1.5s', -1_500],
+    ['1h2m', 3_720_000],
+    ['250ms', 250],
+    ['5.s', 5_000],
+    ['1μs', 0.001],
+    ['2562047h', 2562047 * 3_600_000],
   ];
   for (const [text, ms] of cases) t.equal(parseDuration(text), ms, text);
 });
@@ -30,8 +39,10 @@ t.test('rejects everything else', async (t) => {
     '30sec',
     '1 hour',
     '1d',
-    '-5s',
     '5s ago',
+    '+-5s',
+    '2562048h',
+    '+5',
     's',
     '1.2.3s',
     '10S',
@@ -48,3 +59,32 @@ t.test('formats durations for messages', async (t) => {
   t.equal(formatDuration(3_600_000), '1h0m0s');
   t.equal(formatDuration(1_500), '1.5s');
 });
+
+t.test(
+  "kubexit's durations keep kubexit's meaning: zero and negative mean no time at all",
+  async (t) => {
+    const { parseConfig } = await import('../../src/core/config.ts');
+    const raw = (birthTimeout: string, gracePeriod: string) => ({
+      values: {
+        name: { value: 'main', source: 'KUBEXIT_NAME' },
+        birthTimeout: { value: birthTimeout, source: 'KUBEXIT_BIRTH_TIMEOUT' },
+        gracePeriod: { value: gracePeriod, source: 'KUBEXIT_GRACE_PERIOD' },
+      },
+      command: ['app'],
+    });
+    t.match(parseConfig(raw('0s', '-5s')), { birthTimeoutMs: 0, gracePeriodMs: 0 });
+    t.match(parseConfig(raw('+5s', '1.5s')), { birthTimeoutMs: 5_000, gracePeriodMs: 1_500 });
+    t.match(parseConfig(raw('1000h', '1h2m')), { birthTimeoutMs: 3_600_000_000 });
+    t.throws(
+      () =>
+        parseConfig({
+          ...raw('5s', '5s'),
+          values: {
+            ...raw('5s', '5s').values,
+            pollInterval: { value: '-1s', source: 'KUBEXIT_POLL_INTERVAL' },
+          },
+        }),
+      /must be greater than zero/,
+    );
+  },
+);

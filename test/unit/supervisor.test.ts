@@ -682,3 +682,33 @@ t.test('the grace period ends the whole group even after its leader exited', asy
   t.same(pod.child.signals, ['SIGTERM', 'SIGKILL'], 'then SIGKILL to the group');
   t.match(await running, { exitCode: 0, reason: 'death-deps' });
 });
+
+t.test("a zero birth timeout is kubexit's: start only if ready at once, else exit 1", async (t) => {
+  const ready = setup(configOf({ birthDeps: 'queue', birthTimeout: '0s' }));
+  ready.graveyard.put('queue', BORN);
+  const readyRun = ready.start();
+  await settle();
+  t.equal(ready.launcher.launches.length, 1, 'already ready: started');
+  ready.child.exit({ exitCode: 0 });
+  await readyRun;
+
+  const missing = setup(configOf({ birthDeps: 'queue', birthTimeout: '-5s' }));
+  const missingRun = missing.start();
+  await settle();
+  missing.clock.advance(0);
+  t.match(await missingRun, { exitCode: 1, reason: 'birth-timeout' });
+  t.equal(missing.launcher.launches.length, 0);
+});
+
+t.test('a negative grace period sends SIGKILL right after the stop signal', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main', gracePeriod: '-1s' }));
+  const running = pod.start();
+  await settle();
+  pod.graveyard.put('main', DIED_OK);
+  pod.watcher.emit('main');
+  await settle();
+  pod.clock.advance(0);
+  t.same(pod.child.signals, ['SIGTERM', 'SIGKILL']);
+  pod.child.exit({ signal: 'SIGKILL' });
+  await running;
+});
