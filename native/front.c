@@ -18,6 +18,9 @@
  *      dynamic loader (the portable bundle), it is run through that loader with that library path,
  *      so no absolute path is written into any file and the bundle runs from any directory.
  *
+ * Run as `cp` (the image links /bin/cp to it, so kubexit's documented init container
+ * `cp /bin/kubexit /kubexit/kubexit` works unchanged), it tells Node so through KUBEXIT_CALLED_AS.
+ *
  * The front exits with Node's exit code, or 128+N when signal N killed Node.
  */
 #define _GNU_SOURCE
@@ -87,10 +90,13 @@ static char **node_argv(const char *home, int argc, char **argv, char **path) {
 }
 
 /* In the child: Node gets the signal mask and dispositions a freshly started process has. */
-static void exec_node(char *path, char **args, int ready_fd, const sigset_t *original) {
+static void exec_node(char *path, char **args, int ready_fd, const sigset_t *original,
+                      const char *argv0) {
   char fd_text[16];
   snprintf(fd_text, sizeof fd_text, "%d", ready_fd);
   setenv("KUBEXIT_READY_FD", fd_text, 1);
+  const char *called = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
+  if (strcmp(called, "cp") == 0) setenv("KUBEXIT_CALLED_AS", "cp", 1);
   /* Its own process group: a terminal's Ctrl-C reaches the front only, which forwards it once. */
   setpgid(0, 0);
   sigprocmask(SIG_SETMASK, original, NULL);
@@ -136,7 +142,7 @@ int main(int argc, char **argv) {
   if (node == 0) {
     close(ready[0]);
     close(signals);
-    exec_node(path, args, ready[1], &original);
+    exec_node(path, args, ready[1], &original, argv[0]);
   }
   close(ready[1]);
 

@@ -32,6 +32,7 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -249,9 +250,16 @@ async function buildExecutable(
 /**
  * The front, Node and Node's loader and libraries: dist/linux-<arch>/kubexit/, and the same under
  * dist/linux-<arch>/image/opt/kubexit/ for the container image. Nothing in it names a path: the
- * front finds lib/ next to itself, so the bundle runs wherever it is copied or mounted.
+ * front finds lib/ next to itself, so the bundle runs wherever it is copied or mounted. The image
+ * also gets /bin/kubexit and /bin/cp, links to the front, for kubexit's documented init container
+ * (`cp /bin/kubexit /kubexit/kubexit`).
  */
 function buildPortable(arch: Arch, binary: string, front: string): void {
+  const image = join(DIST, `linux-${arch}`, 'image');
+  rmSync(image, { recursive: true, force: true });
+  mkdirSync(join(image, 'bin'), { recursive: true });
+  for (const name of ['kubexit', 'cp'])
+    symlinkSync(`/${IMAGE_PATH}/kubexit`, join(image, 'bin', name));
   const { loader, libDir } = ARCHES[arch];
   for (const dir of [
     join(DIST, `linux-${arch}`, 'kubexit'),

@@ -8,6 +8,7 @@ import { SocketLiveness } from './adapters/socket-liveness.ts';
 import { StreamLogger } from './adapters/stream-logger.ts';
 import { SystemClock } from './adapters/system-clock.ts';
 import { parseCommandLine } from './cli.ts';
+import { copyAsCp } from './commands/copy.ts';
 import { isSubcommand, runSubcommand } from './commands/subcommands.ts';
 import { type Config, parseConfig } from './core/config.ts';
 import { endLife } from './core/ending.ts';
@@ -37,7 +38,11 @@ export async function main(
 ): Promise<number> {
   // A log reader that went away (EPIPE) must not crash the supervisor and orphan its child.
   process.stderr.on('error', () => {});
-  if (isSubcommand(argv)) return runSubcommandReporting(argv, env);
+  // Set by the native front when it was run as `cp`; the command must not inherit it.
+  const calledAs = env.KUBEXIT_CALLED_AS;
+  delete env.KUBEXIT_CALLED_AS;
+  if (calledAs === 'cp') return report(() => copyAsCp(argv, process.execPath, printLine));
+  if (isSubcommand(argv)) return report(() => runSubcommand(argv, env));
   let config: Config;
   try {
     const line = parseCommandLine(argv, env, packageJson.version);
@@ -139,13 +144,14 @@ function loggerFor(config: Config, clock: SystemClock): StreamLogger {
   });
 }
 
+function printLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
 /** Subcommands end with their own code; their errors are printed without a stack. */
-async function runSubcommandReporting(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<number> {
+async function report(run: () => Promise<number>): Promise<number> {
   try {
-    return await runSubcommand(argv, env);
+    return await run();
   } catch (error) {
     const code = isSupervisorError(error) ? error.exitCode : EXIT_CODES.internal;
     const kind = isSupervisorError(error) ? 'error' : 'internal error (please report it)';

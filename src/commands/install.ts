@@ -7,6 +7,8 @@ export interface InstallOptions {
   /** The running Node (process.execPath): lib/kubexit-node, or lib/'s loader running it. */
   readonly executable: string;
   readonly target: string;
+  /** The front's file name in `target` (`kubexit`, unless `cp` was told another). */
+  readonly name?: string;
   readonly log: (line: string) => void;
 }
 
@@ -22,6 +24,7 @@ export interface InstallOptions {
  */
 export async function install(options: InstallOptions): Promise<number> {
   const { executable, target, log } = options;
+  const name = options.name ?? 'kubexit';
   if (!isAbsolute(target)) {
     throw new SupervisorError(
       `kubexit install needs an absolute directory (${JSON.stringify(target)} is relative), such as /kubexit`,
@@ -37,18 +40,18 @@ export async function install(options: InstallOptions): Promise<number> {
   });
   const files = await bundledFiles(join(home, 'lib'));
   for (const file of files) await copy(join(home, 'lib', file), join(target, 'lib', file));
-  await copy(join(home, 'kubexit'), join(target, 'kubexit'));
+  await copy(join(home, 'kubexit'), join(target, name));
   const kind = files.some((name) => name.startsWith('ld-'))
     ? `portable bundle (Node, its loader and ${files.length - 2} libraries)`
     : 'executable (it needs glibc in the images that run it)';
   log(
-    `installed the kubexit ${kind} into ${target}; containers that mount it anywhere run <mount>/kubexit, such as ${target}/kubexit`,
+    `installed the kubexit ${kind} into ${target}; containers that mount it anywhere run <mount>/${name}, such as ${target}/${name}`,
   );
   return 0;
 }
 
 /** The directory holding the front `kubexit` and `lib/`, from the running Node's path. */
-function homeOf(executable: string): string {
+export function homeOf(executable: string): string {
   if (basename(dirname(executable)) !== 'lib' || basename(executable).startsWith('node')) {
     const fix = 'build it with npm run build and run dist/kubexit install';
     throw new SupervisorError(

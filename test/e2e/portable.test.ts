@@ -92,6 +92,38 @@ t.test(
 );
 
 t.test(
+  "kubexit's own init container, cp /bin/kubexit /kubexit/kubexit, works unchanged in our image",
+  { skip },
+  async (t) => {
+    const kubexitVolume = mkdtempSync(join(tmpdir(), 'kubexit-volume-'));
+    const graveyard = mkdtempSync(join(tmpdir(), 'kubexit-graveyard-'));
+    // The image's root filesystem exactly as built: no shell, no real cp.
+    const image = new RootFs().copyTree(join(DIST, 'image'));
+    const init = await runInContainer(image, ['cp', '/bin/kubexit', '/kubexit/kubexit'], {
+      volumes: { '/kubexit': kubexitVolume },
+    }).finished;
+    t.equal(init.code, 0, init.stderr);
+    t.same(readdirSync(kubexitVolume).sort(), ['kubexit', 'lib']);
+    // Then an app image without any libc runs it as PID 1.
+    const app = new RootFs().withBusybox();
+    const ended = await runInContainer(
+      app,
+      ['/kubexit/kubexit', 'sh', '-c', 'echo "pid 1 is $(cat /proc/1/comm)"; exit 4'],
+      {
+        env: { KUBEXIT_NAME: 'app', KUBEXIT_GRAVEYARD: '/graveyard' },
+        volumes: { '/kubexit': kubexitVolume, '/graveyard': graveyard },
+      },
+    ).finished;
+    t.equal(ended.code, 4, ended.stderr);
+    t.match(ended.stdout, /pid 1 is kubexit\n/);
+    t.match(readFileSync(join(graveyard, 'app'), 'utf8'), /ExitCode: 4/);
+    const other = await runInContainer(image, ['cp', '/etc/passwd', '/x'], {}).finished;
+    t.equal(other.code, 1);
+    t.match(other.stderr, /this image's cp copies kubexit itself/);
+  },
+);
+
+t.test(
   'install is idempotent, and the installed kubexit runs from any mount path',
   { skip },
   async (t) => {

@@ -19,6 +19,12 @@ export class RootFs {
     return this;
   }
 
+  /** A whole tree as it is, symlinks kept as they are (an image's root filesystem). */
+  copyTree(from: string): this {
+    cpSync(from, this.dir, { recursive: true, verbatimSymlinks: true });
+    return this;
+  }
+
   link(target: string, at: string): this {
     mkdirSync(dirname(join(this.dir, at)), { recursive: true });
     symlinkSync(target, join(this.dir, at));
