@@ -92,7 +92,7 @@ export class KubernetesPodReadiness implements PodReadiness {
     return this.#stopped;
   }
 
-  start(onChange: (ready: ReadonlySet<string>) => void): void {
+  start(onChange: (ready: ReadonlySet<string> | undefined) => void): void {
     this.#stopped = this.#follow(onChange);
   }
 
@@ -102,7 +102,7 @@ export class KubernetesPodReadiness implements PodReadiness {
     this.#wakeSleep();
   }
 
-  async #follow(onChange: (ready: ReadonlySet<string>) => void): Promise<void> {
+  async #follow(onChange: (ready: ReadonlySet<string> | undefined) => void): Promise<void> {
     const { initialMs, maxMs } = this.#options.backoff ?? { initialMs: 250, maxMs: 10_000 };
     let delay = initialMs;
     let failures = 0;
@@ -110,7 +110,10 @@ export class KubernetesPodReadiness implements PodReadiness {
       const ended = await this.#listAndWatch(onChange).catch((error: unknown) => ({ error }));
       if (this.#closed) return;
       if ('error' in ended) {
-        if (this.#forbidden(ended.error)) return;
+        if (this.#forbidden(ended.error)) {
+          onChange(undefined);
+          return;
+        }
         failures++;
         this.#reportFailure(ended.error, failures, delay);
         await this.#sleep(delay);

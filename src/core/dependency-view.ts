@@ -35,7 +35,7 @@ export class DependencyView {
   /** Per dependency: the record of a life found lost, kept until another life is born. */
   readonly #lost = new Map<string, Tombstone>();
   #onChange: () => void = () => {};
-  #apiReady: ReadonlySet<string> = new Set();
+  #apiReady: ReadonlySet<string> | undefined;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(names: readonly string[], ports: DependencyViewPorts) {
@@ -47,8 +47,11 @@ export class DependencyView {
     return this.#snapshot;
   }
 
-  /** Containers the Kubernetes API reports ready (API mode), as last told. */
-  get apiReady(): ReadonlySet<string> {
+  /**
+   * Containers the Kubernetes API reports ready, as last told; undefined outside API mode (or once
+   * the API refused to answer), when tombstones alone decide.
+   */
+  get apiReady(): ReadonlySet<string> | undefined {
     return this.#apiReady;
   }
 
@@ -57,9 +60,10 @@ export class DependencyView {
     this.#onChange = listener;
   }
 
-  setApiReady(ready: ReadonlySet<string>): void {
-    const newly = [...ready].filter(
-      (name) => this.#names.includes(name) && !this.#apiReady.has(name),
+  setApiReady(ready: ReadonlySet<string> | undefined): void {
+    const before = this.#apiReady;
+    const newly = [...(ready ?? [])].filter(
+      (name) => this.#names.includes(name) && !before?.has(name),
     );
     this.#apiReady = ready;
     for (const name of newly)

@@ -1,20 +1,28 @@
 import type { DeathDepsPolicy } from './config.ts';
 import type { Tombstone } from './tombstone.ts';
-import { isDead, isReady } from './tombstone-state.ts';
+import { isDead, isReady, stateOf } from './tombstone-state.ts';
 
 /** What the graveyard says of each dependency: undefined when it has no valid tombstone. */
 export type Snapshot = ReadonlyMap<string, Tombstone | undefined>;
 
 /**
- * Birth dependencies that are not ready yet, in declaration order. `apiReady` holds the
- * containers the Kubernetes API reports ready: whichever source says ready first wins.
+ * Birth dependencies that are not ready yet, in declaration order.
+ *
+ * Without the Kubernetes API, a dependency is ready when its tombstone says so. In API mode
+ * (`apiReady` holds what the pod's status reports ready), it means what it means in kubexit: the
+ * pod's status says the container is ready, so its readinessProbe decides; and a container wrapped
+ * by kubexit with a ready check of its own must also have passed it (its tombstone no longer says
+ * `Readiness: "pending"`).
  */
 export function pendingBirthDeps(
   birthDeps: readonly string[],
   snapshot: Snapshot,
-  apiReady: ReadonlySet<string> = new Set(),
+  apiReady?: ReadonlySet<string>,
 ): string[] {
-  return birthDeps.filter((name) => !isReady(snapshot.get(name)) && !apiReady.has(name));
+  if (apiReady === undefined) return birthDeps.filter((name) => !isReady(snapshot.get(name)));
+  return birthDeps.filter(
+    (name) => !apiReady.has(name) || stateOf(snapshot.get(name)) === 'starting',
+  );
 }
 
 /** Birth dependencies whose tombstone says they have died: they may never be ready again. */

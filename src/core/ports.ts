@@ -124,7 +124,10 @@ export interface HttpPoster {
 
 /** The pod's container readiness as the Kubernetes API reports it (kubexit's API mode). */
 export interface PodReadiness {
-  /** Starts following the pod; `onChange` receives the names of the containers that are ready. */
-  start(onChange: (ready: ReadonlySet<string>) => void): void;
+  /**
+   * Starts following the pod; `onChange` receives the names of the containers that are ready, or
+   * undefined when the API can't be used after all (no permission), to fall back to tombstones.
+   */
+  start(onChange: (ready: ReadonlySet<string> | undefined) => void): void;
   close(): void;
 }

@@ -138,8 +138,12 @@ export class Supervisor {
     });
     await this.#view.refresh();
     this.#repeat(SAFETY_REREAD_MS, () => reread());
-    // API mode: the pod's status can say a birth dependency is ready before its tombstone does.
-    this.#ports.podReadiness?.start((ready) => {
+    // API mode, as kubexit: the pod's status says when a birth dependency is ready. Until its
+    // first answer nothing is; if the API refuses (RBAC), tombstones alone decide.
+    const podReadiness = this.#ports.podReadiness;
+    if (podReadiness === undefined) return;
+    this.#view.setApiReady(new Set());
+    podReadiness.start((ready) => {
       this.#view.setApiReady(ready);
       this.#onDependencyChange();
     });

@@ -167,3 +167,37 @@ t.test(
     t.equal((await base.finished).code, 0);
   },
 );
+
+t.test(
+  "API mode is kubexit's: a born dependency waits for its readiness in the pod status, across dropped and expired watches",
+  async (t) => {
+    const dir = t.testdir();
+    const api = new FakeKubeApi('default', 'job-pod');
+    const kubeconfig = await api.kubeconfig(dir);
+    t.teardown(() => api.close());
+    api.setReady([
+      { name: 'server', ready: false },
+      { name: 'client', ready: false },
+    ]);
+    const server = startContainer(dir, 'server', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'client' });
+    await tombstoneMatching(dir, 'server', /Born/);
+    const client = startContainer(dir, 'client', ['true'], {
+      KUBEXIT_BIRTH_DEPS: 'server',
+      KUBEXIT_POD_NAME: 'job-pod',
+      KUBEXIT_NAMESPACE: 'default',
+      KUBECONFIG: kubeconfig,
+    });
+    await waitFor(() => api.watchCount === 1, 'the pod watch');
+    api.dropWatches();
+    await waitFor(() => api.watchCount === 2 && api.listCount === 2, 'a new list and watch');
+    api.expireWatches();
+    await waitFor(() => api.listCount === 3 && api.watchCount === 3, 'a fresh list after 410');
+    t.equal(tombstoneText(dir, 'client'), '', 'born but not ready: the client has not started');
+    api.setReady([
+      { name: 'server', ready: true },
+      { name: 'client', ready: false },
+    ]);
+    t.equal((await client.finished).code, 0, 'ready per the pod status: the client ran');
+    t.equal((await server.finished).code, 0);
+  },
+);

@@ -221,10 +221,14 @@ export class FakePoster implements HttpPoster {
 }
 
 export class FakePodReadiness implements PodReadiness {
-  #onChange: ((ready: ReadonlySet<string>) => void) | undefined;
+  #onChange: ((ready: ReadonlySet<string> | undefined) => void) | undefined;
   closed = false;
-  start(onChange: (ready: ReadonlySet<string>) => void): void {
+  start(onChange: (ready: ReadonlySet<string> | undefined) => void): void {
     this.#onChange = onChange;
+  }
+  /** The API refused (RBAC): API mode ends. */
+  giveUp(): void {
+    this.#onChange?.(undefined);
   }
   close(): void {
     this.closed = true;

@@ -36,3 +36,23 @@ t.test('a tombstone with Died but no Born counts as dead', async (t) => {
   ]);
   t.same(deathTrigger(['a'], 'any', snapshot), ['a']);
 });
+
+t.test(
+  'in API mode a birth dependency is ready when the pod status says so, as in kubexit',
+  async (t) => {
+    const pending: Tombstone = { born: '2026-01-01T00:00:00Z', readiness: 'pending' };
+    const snapshot = new Map<string, Tombstone | undefined>([
+      ['born', born],
+      ['checking', pending],
+      ['absent', undefined],
+    ]);
+    const names = ['born', 'checking', 'absent', 'native'];
+    t.same(pendingBirthDeps(names, snapshot, new Set()), names, 'nothing is ready yet');
+    t.same(
+      pendingBirthDeps(names, snapshot, new Set(['born', 'checking', 'absent', 'native'])),
+      ['checking'],
+      'ready per the API, except a wrapped one whose own check has not passed',
+    );
+    t.same(pendingBirthDeps(names, snapshot, new Set(['native'])), ['born', 'checking', 'absent']);
+  },
+);

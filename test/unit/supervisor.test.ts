@@ -20,7 +20,7 @@ import {
 const BORN = { born: '2026-01-01T00:00:00Z' };
 const DIED_OK = { born: '2026-01-01T00:00:00Z', died: '2026-01-01T00:00:05Z', exitCode: 0 };
 
-function setup(config: Config) {
+function setup(config: Config, { apiMode = false } = {}) {
   const ports = {
     graveyard: new FakeGraveyard(),
     watcher: new FakeWatcher(),
@@ -33,7 +33,8 @@ function setup(config: Config) {
     podReadiness: new FakePodReadiness(),
     liveness: new FakeLiveness(),
   };
-  const start = () => new Supervisor(config, ports).run();
+  const wired = apiMode ? ports : { ...ports, podReadiness: undefined };
+  const start = () => new Supervisor(config, wired).run();
   return { ...ports, child: ports.launcher.child, start };
 }
 
@@ -488,7 +489,7 @@ t.test(
 t.test(
   'API mode: a container the pod status reports ready satisfies the birth dependency',
   async (t) => {
-    const pod = setup(configOf({ birthDeps: 'istio-proxy' }));
+    const pod = setup(configOf({ birthDeps: 'istio-proxy' }), { apiMode: true });
     const running = pod.start();
     await settle();
     t.equal(pod.launcher.launches.length, 0);
@@ -710,5 +711,56 @@ t.test('a negative grace period sends SIGKILL right after the stop signal', asyn
   pod.clock.advance(0);
   t.same(pod.child.signals, ['SIGTERM', 'SIGKILL']);
   pod.child.exit({ signal: 'SIGKILL' });
+  await running;
+});
+
+t.test(
+  "API mode means kubexit's: a born tombstone is not enough, the pod status decides",
+  async (t) => {
+    const pod = setup(configOf({ birthDeps: 'server' }), { apiMode: true });
+    pod.graveyard.put('server', BORN);
+    const running = pod.start();
+    await settle();
+    t.equal(pod.launcher.launches.length, 0, 'before the first answer, nothing is ready');
+    pod.podReadiness.report();
+    await settle();
+    t.equal(pod.launcher.launches.length, 0, 'running, born, but not ready per its probe');
+    pod.podReadiness.report('server');
+    await settle();
+    t.equal(pod.launcher.launches.length, 1, 'ready per the pod status');
+    pod.child.exit({ exitCode: 0 });
+    await running;
+  },
+);
+
+t.test(
+  'API mode: a wrapped dependency with a ready check of its own must pass it too',
+  async (t) => {
+    const pod = setup(configOf({ birthDeps: 'queue' }), { apiMode: true });
+    pod.graveyard.put('queue', { born: '2026-01-01T00:00:00Z', readiness: 'pending' });
+    const running = pod.start();
+    await settle();
+    pod.podReadiness.report('queue');
+    await settle();
+    t.equal(pod.launcher.launches.length, 0, 'the API says ready, its own check has not passed');
+    pod.graveyard.put('queue', { born: '2026-01-01T00:00:00Z', ready: '2026-01-01T00:00:01Z' });
+    pod.watcher.emit('queue');
+    await settle();
+    t.equal(pod.launcher.launches.length, 1);
+    pod.child.exit({ exitCode: 0 });
+    await running;
+  },
+);
+
+t.test('API mode refused by RBAC falls back to tombstones alone', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'server' }), { apiMode: true });
+  pod.graveyard.put('server', BORN);
+  const running = pod.start();
+  await settle();
+  t.equal(pod.launcher.launches.length, 0);
+  pod.podReadiness.giveUp();
+  await settle();
+  t.equal(pod.launcher.launches.length, 1, 'born is ready again, as without the API');
+  pod.child.exit({ exitCode: 0 });
   await running;
 });
