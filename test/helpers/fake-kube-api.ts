@@ -31,14 +31,15 @@ export class FakeKubeApi {
     this.#server = createServer((request, response) => this.#serve(request, response));
   }
 
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  /** Listens on `host` (loopback, or the host end of an emulated pod's network). */
+  async listen(host = '127.0.0.1'): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, host, resolve));
+    return `http://${host}:${(this.#server.address() as AddressInfo).port}`;
   }
 
   /** Writes a kubeconfig pointing at this server, for KUBECONFIG. */
-  async kubeconfig(dir: string): Promise<string> {
-    const server = await this.listen();
+  async kubeconfig(dir: string, host?: string): Promise<string> {
+    const server = await this.listen(host);
     const path = join(dir, 'kubeconfig');
     writeFileSync(
       path,
