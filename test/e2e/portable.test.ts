@@ -228,3 +228,41 @@ t.test(
     );
   },
 );
+
+/**
+ * arm64 programs run through qemu by binfmt_misc, registered in a user namespace of the test's
+ * own (Linux ≥ 6.7 gives each user namespace its own binfmt_misc): nothing changes on the host,
+ * and the arm64 front can exec the arm64 loader and Node as on a real arm64 node.
+ */
+const BINFMT = [
+  'mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc',
+  'printf ":qemu-aarch64:M::\\\\x7fELF\\\\x02\\\\x01\\\\x01\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x02\\\\x00\\\\xb7\\\\x00:\\\\xff\\\\xff\\\\xff\\\\xff\\\\xff\\\\xff\\\\xff\\\\x00\\\\xff\\\\xff\\\\xff\\\\xff\\\\xff\\\\xff\\\\xff\\\\xff\\\\xfe\\\\xff\\\\xff\\\\xff:/usr/bin/qemu-aarch64-static:F" > /proc/sys/fs/binfmt_misc/register',
+  'exec "$@"',
+].join(' && ');
+const withArm64 = ['unshare', '--user', '--map-root-user', '--mount', 'sh', '-c', BINFMT, 'sh'];
+const binfmtSkip =
+  arm64Skip ||
+  (spawnSync(withArm64[0] as string, [...withArm64.slice(1), 'true']).status === 0
+    ? false
+    : 'binfmt_misc in a user namespace (Linux ≥ 6.7) is not available here');
+
+t.test(
+  'the whole arm64 bundle — front, loader, Node — supervises a command, from wherever it was copied',
+  { skip: binfmtSkip },
+  async (t) => {
+    const dir = t.testdir({ graveyard: {} });
+    const placed = join(dir, 'somewhere', 'else');
+    execFileSync('mkdir', ['-p', placed]);
+    execFileSync('cp', ['-a', join(ARM64, 'kubexit'), placed]);
+    const run = spawnSync(
+      withArm64[0] as string,
+      [...withArm64.slice(1), join(placed, 'kubexit', 'kubexit'), 'sh', '-c', 'exit 3'],
+      {
+        env: { ...process.env, KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: join(dir, 'graveyard') },
+        encoding: 'utf8',
+      },
+    );
+    t.equal(run.status, 3, run.stderr);
+    t.match(readFileSync(join(dir, 'graveyard', 'main'), 'utf8'), /ExitCode: 3/);
+  },
+);
