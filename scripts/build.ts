@@ -228,6 +228,11 @@ async function buildExecutable(
       output: blob,
       assets: { [KUBERNETES_ASSET]: bundle.kubernetes },
       disableExperimentalSEAWarning: true,
+      // The container's NODE_OPTIONS is the application's, not ours: `--require` would inject its
+      // hooks into the supervisor, `--inspect` take its port, `--max-old-space-size=1` kill kubexit
+      // before it writes a tombstone. The supervised command still gets it (process.env is
+      // untouched); only this executable ignores it.
+      execArgvExtension: 'none',
       // A code cache holds V8 machine code for this architecture only: the host gets one, the
       // other architecture compiles the bundle at start. A startup snapshot was measured too: it
       // started ~25 ms sooner but kept ~7 MiB more private memory in every process; a sidecar

@@ -192,3 +192,22 @@ t.test(
     t.match(tombstoneText(graveyard, 'main'), /ExitCode: 6/);
   },
 );
+
+t.test(
+  "the container's NODE_OPTIONS reaches the command, never kubexit itself",
+  {
+    skip: KUBEXIT_BIN.endsWith('.js') ? 'from the sources, Node itself reads NODE_OPTIONS' : false,
+  },
+  async (t) => {
+    const graveyard = t.testdir();
+    // Each of these would hurt a supervisor that read them: no heap, a missing hook.
+    const options = '--max-old-space-size=1 --require /nonexistent-hook.js';
+    const main = startContainer(graveyard, 'main', ['sh', '-c', 'echo "child: $NODE_OPTIONS"'], {
+      NODE_OPTIONS: options,
+    });
+    const ended = await main.finished;
+    t.equal(ended.code, 0, ended.stderr);
+    t.equal(ended.stdout, `child: ${options}\n`);
+    t.match(tombstoneText(graveyard, 'main'), /ExitCode: 0/);
+  },
+);
