@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorCode } from '../core/errors.ts';
 
@@ -30,16 +30,51 @@ export async function writeAtomically(
   await syncDirectory(dir);
 }
 
+/**
+ * Copies a file into place the same way: a temporary copy, fsynced, renamed over the target. The
+ * copy is made by the kernel (copyFile) rather than by one big write: a 100 MiB file written in
+ * one go ends up cached in large folios, and every process that runs the copy then maps ~20 MiB
+ * more than one running the original.
+ */
+export async function copyAtomically(
+  from: string,
+  dir: string,
+  name: string,
+  mode: number,
+): Promise<void> {
+  const temp = tempPath(dir);
+  try {
+    await copyFile(from, temp, constants.COPYFILE_EXCL);
+    const handle = await open(temp, O_RDONLY | O_NOFOLLOW);
+    try {
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, join(dir, name));
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  await syncDirectory(dir);
+}
+
+/** A new dot-file name in `dir`: unique without node:crypto (it costs start-up time). */
+function tempPath(dir: string): string {
+  tempCounter += 1;
+  const random = Math.random().toString(36).slice(2, 10);
+  return join(dir, `.kubexit-${process.pid}-${tempCounter}-${random}.tmp`);
+}
+
 /** Writes content to a new dot-file in `dir` (ignored by readers), fsynced; returns its path. */
 export async function writeTemp(
   dir: string,
   content: string | Uint8Array,
   mode: number,
 ): Promise<string> {
-  // Unique without node:crypto (it costs start-up time); O_EXCL catches the unlikely clash.
-  tempCounter += 1;
-  const random = Math.random().toString(36).slice(2, 10);
-  const temp = join(dir, `.kubexit-${process.pid}-${tempCounter}-${random}.tmp`);
+  // O_EXCL catches the unlikely clash of names.
+  const temp = tempPath(dir);
   const handle = await open(temp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600);
   try {
     await handle.chmod(mode);

@@ -1,6 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { makeDirectory, writeAtomically } from '../adapters/atomic-file.ts';
+import { copyAtomically, makeDirectory } from '../adapters/atomic-file.ts';
 import { errorCode, SupervisorError } from '../core/errors.ts';
 
 export interface InstallOptions {
@@ -69,9 +69,7 @@ async function bundledFiles(dir: string): Promise<string[]> {
 
 async function copy(from: string, destination: string): Promise<void> {
   try {
-    // Read whole and written in one go: the files are read once, by the init container.
-    const content = await readFile(from);
-    await writeAtomically(dirname(destination), basename(destination), content, 0o755);
+    await copyAtomically(from, dirname(destination), basename(destination), 0o755);
   } catch (error) {
     throw new SupervisorError(`could not install ${destination} (${errorCode(error)})`, 1);
   }

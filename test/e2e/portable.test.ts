@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { canEmulateContainers, RootFs, runInContainer } from '../helpers/chroot-container.ts';
-import { tombstoneMatching } from '../helpers/kubexit.ts';
+import { Container, tombstoneMatching } from '../helpers/kubexit.ts';
 
 const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
 const DIST = new URL(`../../dist/linux-${ARCH}/`, import.meta.url).pathname;
@@ -264,5 +264,39 @@ t.test(
     );
     t.equal(run.status, 3, run.stderr);
     t.match(readFileSync(join(dir, 'graveyard', 'main'), 'utf8'), /ExitCode: 3/);
+  },
+);
+
+/** Resident pages of a process's mapped files, in KiB (the executable's share of its memory). */
+function rssFileKiB(pid: number): number {
+  return Number(/RssFile:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+}
+
+t.test(
+  'an installed copy costs no more memory than the bundle it came from',
+  { skip: built ? false : 'dist/ is not built: run npm run build first' },
+  async (t) => {
+    const dir = t.testdir();
+    const bundle = join(DIST, 'kubexit', 'kubexit');
+    execFileSync(bundle, ['install', join(dir, 'installed')]);
+    const rss: number[] = [];
+    for (const kubexit of [bundle, join(dir, 'installed', 'kubexit')]) {
+      const graveyard = mkdtempSync(join(tmpdir(), 'kubexit-graveyard-'));
+      const env = {
+        KUBEXIT_NAME: 'side',
+        KUBEXIT_GRAVEYARD: graveyard,
+        KUBEXIT_DEATH_DEPS: 'main',
+      };
+      const side = new Container(['sleep', '60'], env, [kubexit], { raw: true });
+      await tombstoneMatching(graveyard, 'side', /Born/);
+      const front = side.process.pid as number;
+      const node = Number(readFileSync(`/proc/${front}/task/${front}/children`, 'utf8').trim());
+      rss.push(rssFileKiB(node));
+      side.kill('SIGTERM');
+      await side.finished;
+    }
+    const [original = 0, installed = 0] = rss;
+    // Written in one big write, the copy was cached in large folios: ~20 MiB more per process.
+    t.ok(installed <= original + 4096, `installed ${installed} KiB, original ${original} KiB`);
   },
 );
