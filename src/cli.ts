@@ -1,5 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { OPTION_SPECS, type OptionKey, type RawOptions, type RawValue } from './core/options.ts';
+import { collectRawValues, type RawOptions } from './core/options.ts';
 
 export type CommandLine =
   | { readonly kind: 'run'; readonly raw: RawOptions }
@@ -7,144 +6,23 @@ export type CommandLine =
   /** The command line itself is wrong; `raw` holds what could be read of it. */
   | { readonly kind: 'invalid'; readonly problem: string; readonly raw: RawOptions };
 
-const EXIT_HELP = `
-Subcommands: "kubexit install <dir>" copies kubexit into a directory (an init container's job);
-"kubexit status [--graveyard dir] [--json]" shows every tombstone. To supervise a program
-called install or status, put "--" first: kubexit -- install ...
-
-Everything from the first argument that is not an option belongs to the command, so
-"kubexit curl -v http://x" passes -v to curl. Use "--" before a command that starts with "-".
-Each option can also be set by its environment variable; a flag wins over the variable.
-
-Exit codes: the command's own code; 128+N when signal N killed it; 0 when death
-dependencies stopped it (unless --ignore-code-on-death-deps=false); 1 birth timeout;
-2 invalid configuration or unusable graveyard; 125 internal error; 126 command not
-executable; 127 command not found.`;
-
 /**
- * Reads flags, then KUBEXIT_* variables from `env` (never from the global process), into raw
- * options: the one place values are collected. A flag wins over its variable; an empty variable
- * counts as unset. Defaults and validation belong to the core (config.ts).
+ * Reads the command line and the KUBEXIT_* variables of `env` into raw options. Most containers
+ * give kubexit no options at all (`kubexit my-app --its-flags`, settings in the environment, as
+ * with kubexit): then everything is the command, and commander is not even loaded, which saves
+ * every such container its start-up cost. A command line that starts with an option is read by
+ * commander (cli-flags.ts).
  */
-export function parseCommandLine(
+export async function parseCommandLine(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   version: string,
-): CommandLine {
-  let output = '';
-  const program = buildProgram(version, (text) => {
-    output += text;
-  });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    if (error.exitCode === 0) return { kind: 'exit', code: 0, output };
-    // The other options still name the container and its shutdown URLs, so the ending can write
-    // a tombstone and stop the sidecars that can't be wrapped.
-    const raw = { values: salvageValues(argv, env, version), command: [] };
-    return { kind: 'invalid', problem: describeProblem(error), raw };
-  }
-  return { kind: 'run', raw: { values: collectValues(program, env), command: program.args } };
-}
-
-function buildProgram(version: string, write: (text: string) => void): Command {
-  const program = new Command('kubexit')
-    .usage('[options] [--] <command> [args...]')
-    .description(
-      'Runs a command as a container of a pod, coordinated through tombstones in a shared graveyard.',
-    )
-    .argument('[command...]', 'the command to supervise and its arguments')
-    .passThroughOptions()
-    .allowExcessArguments()
-    .version(version, '-V, --version')
-    .helpOption('-h, --help')
-    .exitOverride()
-    .configureOutput({ writeOut: write, writeErr: () => {} })
-    .addHelpText('after', EXIT_HELP);
-  for (const spec of OPTION_SPECS) {
-    const where = `${spec.env}${spec.default ? `, default ${spec.default}` : ''}`;
-    const option = new Option(
-      `--${spec.flag} <${spec.valueName}>`,
-      `${spec.description} [${where}]`,
-    );
-    program.addOption(option.argParser(onlyOnce(spec.flag)));
-  }
-  return program;
-}
-
-/**
- * What can still be read from a command line commander refused: commander stops at an unknown
- * option, so it is taken out and the rest read again (a few times at most); any other mistake
- * keeps what was read before it.
- */
-function salvageValues(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  version: string,
-): Partial<Record<OptionKey, RawValue>> {
-  let args = [...argv];
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const program = buildProgram(version, () => {});
-    try {
-      program.parse(args, { from: 'user' });
-    } catch (error) {
-      const unknown = /unknown option '([^']+)'/.exec((error as Error).message)?.[1];
-      const at = args.findIndex((arg) => arg === unknown || arg.startsWith(`${unknown}=`));
-      if (error instanceof CommanderError && error.code === 'commander.unknownOption' && at >= 0) {
-        args = args.filter((_, index) => index !== at);
-        continue;
-      }
-    }
-    return collectValues(program, env);
-  }
-  return collectValues(
-    buildProgram(version, () => {}),
-    env,
-  );
-}
-
-/** Single-valued options: a second value is a mistake, not a silent override. */
-function onlyOnce(flag: string): (value: string, previous: unknown) => string {
-  let first: string | undefined;
-  return (value) => {
-    if (first !== undefined)
-      throw new InvalidArgumentError(
-        `--${flag} is given twice (${JSON.stringify(first)}, then ${JSON.stringify(value)}): give it once`,
-      );
-    first = value;
-    return value;
-  };
-}
-
-/** Values the user gave: the flag, else a non-empty environment variable. */
-function collectValues(
-  program: Command,
-  env: NodeJS.ProcessEnv,
-): Partial<Record<OptionKey, RawValue>> {
-  const values: Partial<Record<OptionKey, RawValue>> = {};
-  const flags = program.opts<Record<string, string | undefined>>();
-  for (const spec of OPTION_SPECS) {
-    const flag = flags[camel(spec.flag)];
-    const variable = env[spec.env];
-    if (flag !== undefined) values[spec.key] = { value: flag, source: `--${spec.flag}` };
-    else if (variable !== undefined && variable !== '')
-      values[spec.key] = { value: variable, source: spec.env };
-  }
-  return values;
-}
-
-/** Commander's message, with the fix. */
-function describeProblem(error: CommanderError): string {
-  const message = error.message.replace(/^error: /, '');
-  if (error.code === 'commander.invalidArgument') return message.replace(/^.*is invalid\. /, '');
-  const hint =
-    error.code === 'commander.unknownOption'
-      ? ' (kubexit options come before the command; run kubexit --help for the list, or put "--" before a command that starts with "-")'
-      : '';
-  return `${message}${hint}`;
-}
-
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+): Promise<CommandLine> {
+  const first = argv[0];
+  if (first === undefined || !first.startsWith('-') || first === '-')
+    return { kind: 'run', raw: { values: collectRawValues({}, env), command: [...argv] } };
+  if (first === '--')
+    return { kind: 'run', raw: { values: collectRawValues({}, env), command: argv.slice(1) } };
+  const { parseFlags } = await import('./cli-flags.ts');
+  return parseFlags(argv, env, version);
 }

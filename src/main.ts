@@ -1,8 +1,8 @@
 import packageJson from '../package.json' with { type: 'json' };
 import { ChokidarWatcher } from './adapters/chokidar-watcher.ts';
-import { ExecaLauncher } from './adapters/execa-launcher.ts';
 import { FsGraveyard } from './adapters/fs-graveyard.ts';
 import { FetchPoster, SystemProber } from './adapters/prober.ts';
+import { ProcessLauncher } from './adapters/process-launcher.ts';
 import { ProcessSignals } from './adapters/process-signals.ts';
 import { SocketLiveness } from './adapters/socket-liveness.ts';
 import { StreamLogger } from './adapters/stream-logger.ts';
@@ -45,7 +45,7 @@ export async function main(
   if (isSubcommand(argv)) return report(() => runSubcommand(argv, env));
   let config: Config;
   try {
-    const line = parseCommandLine(argv, env, packageJson.version);
+    const line = await parseCommandLine(argv, env, packageJson.version);
     if (line.kind === 'exit') {
       process.stdout.write(line.output);
       return line.code;
@@ -74,7 +74,7 @@ async function supervise(
       names: [...new Set([...config.birthDeps, ...config.deathDeps])],
       logger,
     }),
-    launcher: new ExecaLauncher(),
+    launcher: new ProcessLauncher(),
     signals,
     clock,
     logger,

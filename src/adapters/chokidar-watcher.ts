@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import type { FSWatcher, watch } from 'chokidar';
 import type { WatchMode } from '../core/config.ts';
 import type { Logger, Watcher } from '../core/ports.ts';
 import { DepPoller } from './dep-poller.ts';
@@ -56,7 +56,8 @@ export class ChokidarWatcher implements Watcher {
 
   async #open(onChange: (name: string | undefined) => void): Promise<void> {
     if (this.#polling) return this.#poll(onChange);
-    const factory = this.#options.watchFactory ?? watch;
+    // Loaded here, not at start-up: containers without dependencies, or polling, never pay for it.
+    const factory = this.#options.watchFactory ?? (await import('chokidar')).watch;
     const watcher = factory(this.#dir, {
       depth: 0,
       ignoreInitial: true,

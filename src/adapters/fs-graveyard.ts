@@ -5,7 +5,7 @@ import { errorCode, GraveyardError } from '../core/errors.ts';
 import type { Graveyard, ReadResult } from '../core/ports.ts';
 import {
   MAX_TOMBSTONE_BYTES,
-  parseTombstone,
+  parseSimpleTombstone,
   serializeTombstone,
   type Tombstone,
 } from '../core/tombstone.ts';
@@ -108,7 +108,11 @@ export class FsGraveyard implements Graveyard {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
       if (bytesRead > MAX_TOMBSTONE_BYTES)
         return { kind: 'invalid', problem: `is larger than ${MAX_TOMBSTONE_BYTES} bytes` };
-      const parsed = parseTombstone(buffer.subarray(0, bytesRead).toString('utf8'));
+      const text = buffer.subarray(0, bytesRead).toString('utf8');
+      // The YAML library is loaded only for a tombstone that isn't in the simple form.
+      const parsed =
+        parseSimpleTombstone(text) ??
+        (await import('../core/tombstone-yaml.ts')).parseTombstone(text);
       return parsed.ok
         ? { kind: 'ok', tombstone: parsed.tombstone }
         : { kind: 'invalid', problem: parsed.problem };

@@ -222,3 +222,23 @@ export interface RawOptions {
   /** The command and its arguments, untouched. */
   readonly command: readonly string[];
 }
+
+/**
+ * The one place option values are collected: a flag (`flags` keyed by camel-cased flag name)
+ * wins over its variable, read from `env` (the injected environment, never the global process);
+ * an empty variable counts as unset. Defaults and validation belong to config.ts.
+ */
+export function collectRawValues(
+  flags: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+): Partial<Record<OptionKey, RawValue>> {
+  const values: Partial<Record<OptionKey, RawValue>> = {};
+  for (const spec of OPTION_SPECS) {
+    const flag = flags[spec.flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase())];
+    const variable = env[spec.env];
+    if (flag !== undefined) values[spec.key] = { value: flag, source: `--${spec.flag}` };
+    else if (variable !== undefined && variable !== '')
+      values[spec.key] = { value: variable, source: spec.env };
+  }
+  return values;
+}

@@ -1,5 +1,3 @@
-import { parseDocument, stringify } from 'yaml';
-
 /** Why a container's life ended, recorded as the tombstone's `Reason`. */
 export type StopReason =
   /** The child ended by itself (exit code or signal). */
@@ -57,18 +55,31 @@ export const MAX_TOMBSTONE_BYTES = 4096;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
-/** Renders a tombstone as kubexit does: Go field names, double-quoted times. */
+/** The fields in the order they are written, with their names in the file. */
+const FIELDS: ReadonlyArray<readonly [keyof Tombstone, string]> = [
+  ['born', 'Born'],
+  ['ready', 'Ready'],
+  ['readiness', 'Readiness'],
+  ['died', 'Died'],
+  ['exitCode', 'ExitCode'],
+  ['signal', 'Signal'],
+  ['reason', 'Reason'],
+  ['liveness', 'Liveness'],
+];
+
+/**
+ * Renders a tombstone as kubexit does: Go field names, double-quoted strings, plain integers.
+ * Written by hand (the values are times, names and numbers, and JSON's quoting is YAML's double
+ * quoting), so that writing a tombstone doesn't load a YAML library into every container.
+ */
 export function serializeTombstone(tombstone: Tombstone): string {
-  const fields: Record<string, string | number> = {};
-  if (tombstone.born !== undefined) fields.Born = tombstone.born;
-  if (tombstone.ready !== undefined) fields.Ready = tombstone.ready;
-  if (tombstone.readiness !== undefined) fields.Readiness = tombstone.readiness;
-  if (tombstone.died !== undefined) fields.Died = tombstone.died;
-  if (tombstone.exitCode !== undefined) fields.ExitCode = tombstone.exitCode;
-  if (tombstone.signal !== undefined) fields.Signal = tombstone.signal;
-  if (tombstone.reason !== undefined) fields.Reason = tombstone.reason;
-  if (tombstone.liveness !== undefined) fields.Liveness = tombstone.liveness;
-  return stringify(fields, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+  let text = '';
+  for (const [field, key] of FIELDS) {
+    const value = tombstone[field];
+    if (value === undefined) continue;
+    text += `${key}: ${typeof value === 'number' ? String(value) : JSON.stringify(value)}\n`;
+  }
+  return text;
 }
 
 export type ParsedTombstone =
@@ -76,28 +87,33 @@ export type ParsedTombstone =
   | { readonly ok: false; readonly problem: string };
 
 /**
- * Parses a tombstone written by kubexit or by us. Keys are case-insensitive and unknown keys are
- * ignored, as kubexit does. The text comes from another container: anything malformed yields a
- * problem description, never an exception.
+ * `Key: "string"` or `Key: integer`: the whole form kubexit and we write. Strings of printable
+ * ASCII without `"` or `\\` only; anything else (escapes, other characters) is the YAML parser's.
  */
-export function parseTombstone(text: string): ParsedTombstone {
+const SIMPLE_LINE = /^([A-Za-z]+):[ \t]*(?:"([ !#-[\]-~]*)"|(-?\d{1,10}))[ \t]*$/;
+
+/**
+ * Parses a tombstone in the simple form kubexit and we write (one `Key: value` per line,
+ * values double-quoted or integers) without a YAML library: undefined when the text is in any
+ * other form, for the full YAML parser (tombstone-yaml.ts) to read. Keys are case-insensitive;
+ * a key given twice is left to the full parser too.
+ */
+export function parseSimpleTombstone(text: string): ParsedTombstone | undefined {
   if (text.trim() === '') return { ok: false, problem: 'is empty' };
-  const doc = parseDocument(text, { schema: 'core', uniqueKeys: false });
-  if (doc.errors.length > 0)
-    return { ok: false, problem: `is not valid YAML (${firstLine(doc.errors[0]?.message)})` };
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 0 });
-  } catch (error) {
-    return { ok: false, problem: `is not valid YAML (${firstLine(String(error))})` };
+  const fields = new Map<string, unknown>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const match = SIMPLE_LINE.exec(line.replace(/\r$/, ''));
+    if (match === null) return undefined;
+    const key = (match[1] as string).toLowerCase();
+    if (fields.has(key)) return undefined;
+    fields.set(key, match[2] ?? Number(match[3]));
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, problem: 'is not a YAML mapping of Born, Died and ExitCode' };
-  }
-  return readFields(lowerCaseKeys(value as Record<string, unknown>));
+  return readFields(fields);
 }
 
-function readFields(fields: Map<string, unknown>): ParsedTombstone {
+/** Checks the fields of a parsed tombstone (from either parser) into a Tombstone. */
+export function readFields(fields: Map<string, unknown>): ParsedTombstone {
   const born = fields.get('born');
   const died = fields.get('died');
   const exitCode = fields.get('exitcode');
@@ -124,12 +140,6 @@ function readFields(fields: Map<string, unknown>): ParsedTombstone {
       liveness: asShortString(fields.get('liveness')),
     },
   };
-}
-
-function lowerCaseKeys(record: Record<string, unknown>): Map<string, unknown> {
-  const map = new Map<string, unknown>();
-  for (const [key, value] of Object.entries(record)) map.set(String(key).toLowerCase(), value);
-  return map;
 }
 
 function isOptionalTime(value: unknown): value is string | null | undefined {
@@ -159,10 +169,6 @@ function asShortString(value: unknown): string | undefined {
 
 function describe(value: unknown): string {
   return JSON.stringify(value)?.slice(0, 60) ?? String(value);
-}
-
-function firstLine(message: string | undefined): string {
-  return (message ?? 'unknown error').split('\n')[0]?.slice(0, 120) ?? '';
 }
 
 /** Formats epoch nanoseconds as RFC 3339 with up to nine fraction digits, as Go's RFC3339Nano. */

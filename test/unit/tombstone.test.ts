@@ -1,5 +1,6 @@
 import t from 'tap';
-import { formatTimestamp, parseTombstone, serializeTombstone } from '../../src/core/tombstone.ts';
+import { formatTimestamp, serializeTombstone } from '../../src/core/tombstone.ts';
+import { parseTombstone } from '../../src/core/tombstone-yaml.ts';
 
 t.test('serializes like kubexit: Go field names, double-quoted times', async (t) => {
   const text = serializeTombstone({
@@ -70,3 +71,25 @@ t.test('formats nanosecond timestamps like RFC3339Nano', async (t) => {
   t.equal(formatTimestamp(1_588_070_506_000_000_000n), '2020-04-28T10:41:46Z');
   t.equal(formatTimestamp(1_588_070_506_000_000_001n), '2020-04-28T10:41:46.000000001Z');
 });
+
+t.test(
+  'the simple form is read without YAML; anything else is left to the YAML parser',
+  async (t) => {
+    const { parseSimpleTombstone } = await import('../../src/core/tombstone.ts');
+    const ours = 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: -1\n';
+    t.same(parseSimpleTombstone(ours), parseTombstone(ours), 'the same result both ways');
+    t.match(parseSimpleTombstone(ours), { ok: true, tombstone: { exitCode: -1 } });
+    t.match(parseSimpleTombstone('born: "2026-01-01T00:00:00Z"\r\n'), { ok: true });
+    for (const other of [
+      "Born: '2026-01-01T00:00:00Z'\n",
+      'Born: "2026-01-01T00:00:00Z" # a comment\n',
+      'Born: "a"\nBorn: "b"\n',
+      'Reason: "caf\u00e9"\n',
+      'Reason: "tab\\there"\n',
+      '{Born: "2026-01-01T00:00:00Z"}\n',
+    ]) {
+      t.equal(parseSimpleTombstone(other), undefined, JSON.stringify(other));
+    }
+    t.match(parseSimpleTombstone('ExitCode: "zero"\n'), { ok: false, problem: /not an integer/ });
+  },
+);

@@ -1,10 +1,10 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { ExecaLauncher } from '../../src/adapters/execa-launcher.ts';
+import { ProcessLauncher } from '../../src/adapters/process-launcher.ts';
 import { isRunning, waitFor } from '../helpers/wait.ts';
 
-const launcher = new ExecaLauncher();
+const launcher = new ProcessLauncher();
 
 async function start(command: string, args: string[]) {
   const launched = await launcher.launch(command, args);
