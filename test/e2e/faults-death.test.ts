@@ -100,12 +100,12 @@ t.test(
     const dir = t.testdir({ graveyard: {} });
     const graveyard = join(dir, 'graveyard');
     // The child fills the volume to the last byte, then fails with 3: the final record must land.
-    const fill = `dd if=/dev/zero of=${graveyard}/filler bs=1k 2>/dev/null; exit 3`;
+    // (How full it was is measured by the child, at the moment it dies.)
+    const fill = `dd if=/dev/zero of=${graveyard}/filler bs=1k 2>/dev/null; echo "free: $(df -k ${graveyard} | awk 'NR==2 {print $4}')"; exit 3`;
     const script = [
       `mount -t tmpfs -o size=256k tmpfs ${graveyard}`,
       '"$@"',
       'code=$?',
-      `echo "free: $(df -k ${graveyard} | awk 'NR==2 {print $4}')"`,
       `cat ${graveyard}/main`,
       'exit $code',
     ].join('; ');
