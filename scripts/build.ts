@@ -143,21 +143,48 @@ function install(from: string, to: string): void {
   renameSync(temp, to);
 }
 
-/** Where the Kubernetes client lives in the executable: a SEA asset, compiled only in API mode. */
-const KUBERNETES_ASSET = 'kubernetes.cjs';
-const KUBERNETES_ADAPTER = /adapters\/kubernetes-pod-readiness\.ts$/;
+/**
+ * Code that not every container runs, kept out of the main script as SEA assets and compiled
+ * only when first needed: the Kubernetes client (API mode; four fifths of all the code),
+ * commander (a command line with options), the YAML library (a tombstone not in the simple form)
+ * and chokidar (inotify watching). Each `filter` matches the import that loads it.
+ */
+const LAZY_ASSETS: ReadonlyArray<{
+  readonly asset: string;
+  readonly filter: RegExp;
+  readonly entry: string;
+}> = [
+  {
+    asset: 'kubernetes.cjs',
+    filter: /adapters\/kubernetes-pod-readiness\.ts$/,
+    entry: "export * from './src/adapters/kubernetes-pod-readiness.ts';",
+  },
+  {
+    asset: 'cli-flags.cjs',
+    filter: /\/cli-flags\.ts$/,
+    entry: "export * from './src/cli-flags.ts';",
+  },
+  {
+    asset: 'tombstone-yaml.cjs',
+    filter: /\/tombstone-yaml\.ts$/,
+    entry: "export * from './src/core/tombstone-yaml.ts';",
+  },
+  { asset: 'chokidar.cjs', filter: /^chokidar$/, entry: "export * from 'chokidar';" },
+];
 
 /**
- * Loads the Kubernetes adapter from the executable's asset: it is CommonJS with every dependency
- * inside, so it only needs Node's built-in modules.
+ * Loads a lazy module from the executable's asset: it is CommonJS with every dependency inside,
+ * so it only needs Node's built-in modules.
  */
-const LOAD_KUBERNETES_ASSET = `
-const source = require('node:sea').getAsset(${JSON.stringify(KUBERNETES_ASSET)}, 'utf8');
-const wrapper = require('node:vm').runInThisContext('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: ${JSON.stringify(KUBERNETES_ASSET)} });
+function loadAsset(asset: string): string {
+  return `
+const source = require('node:sea').getAsset(${JSON.stringify(asset)}, 'utf8');
+const wrapper = require('node:vm').runInThisContext('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: ${JSON.stringify(asset)} });
 const loaded = { exports: {} };
 wrapper(loaded.exports, require('node:module').createRequire(process.execPath), loaded, process.execPath, require('node:path').dirname(process.execPath));
 module.exports = loaded.exports;
 `;
+}
 
 const SHARED_OPTIONS = {
   bundle: true,
@@ -175,44 +202,46 @@ const SHARED_OPTIONS = {
 } as const;
 
 /**
- * The sources in two CommonJS files (a SEA's entry script can only require built-in modules):
- * kubexit itself, and the Kubernetes client for API mode, which is four fifths of the code and
- * would otherwise be loaded, and cost start-up time and memory, in every container.
+ * The sources as CommonJS (a SEA's entry script can only require built-in modules): kubexit's
+ * main script, and each lazy module as its own asset, so that a container doesn't load, compile
+ * and keep in memory code it never runs.
  */
-async function bundleSources(): Promise<{ main: string; kubernetes: string }> {
+async function bundleSources(): Promise<{ main: string; assets: Record<string, string> }> {
   const main = join(CACHE, 'kubexit.cjs');
-  const kubernetes = join(CACHE, KUBERNETES_ASSET);
   await build({
     ...SHARED_OPTIONS,
     entryPoints: [join(ROOT, 'src', 'sea-main.ts')],
     outfile: main,
     plugins: [
       {
-        name: 'kubernetes-as-asset',
+        name: 'lazy-assets',
         setup(plugin) {
-          plugin.onResolve({ filter: KUBERNETES_ADAPTER }, () => ({
-            path: 'kubernetes-asset',
-            namespace: 'kubexit',
-          }));
-          plugin.onLoad({ filter: /.*/, namespace: 'kubexit' }, () => ({
-            contents: LOAD_KUBERNETES_ASSET,
+          for (const { asset, filter } of LAZY_ASSETS) {
+            plugin.onResolve({ filter }, () => ({ path: asset, namespace: 'kubexit-asset' }));
+          }
+          plugin.onLoad({ filter: /.*/, namespace: 'kubexit-asset' }, (args) => ({
+            contents: loadAsset(args.path),
             loader: 'js',
           }));
         },
       },
     ],
   });
-  await build({
-    ...SHARED_OPTIONS,
-    entryPoints: [join(ROOT, 'src', 'adapters', 'kubernetes-pod-readiness.ts')],
-    outfile: kubernetes,
-  });
-  return { main, kubernetes };
+  const assets: Record<string, string> = {};
+  for (const { asset, entry } of LAZY_ASSETS) {
+    assets[asset] = join(CACHE, asset);
+    await build({
+      ...SHARED_OPTIONS,
+      stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' },
+      outfile: assets[asset],
+    });
+  }
+  return { main, assets };
 }
 
 async function buildExecutable(
   arch: Arch,
-  bundle: { main: string; kubernetes: string },
+  bundle: { main: string; assets: Record<string, string> },
   isHost: boolean,
 ): Promise<string> {
   const dir = join(DIST, `linux-${arch}`);
@@ -226,13 +255,14 @@ async function buildExecutable(
     JSON.stringify({
       main: bundle.main,
       output: blob,
-      assets: { [KUBERNETES_ASSET]: bundle.kubernetes },
+      assets: bundle.assets,
       disableExperimentalSEAWarning: true,
       // The container's NODE_OPTIONS is the application's, not ours: `--require` would inject its
       // hooks into the supervisor, `--inspect` take its port, `--max-old-space-size=1` kill kubexit
       // before it writes a tombstone. The supervised command still gets it (process.env is
       // untouched); only this executable ignores it.
       execArgvExtension: 'none',
+      execArgv: ['--max-semi-space-size=1', '--v8-pool-size=1'],
       // A code cache holds V8 machine code for this architecture only: the host gets one, the
       // other architecture compiles the bundle at start. A startup snapshot was measured too: it
       // started ~25 ms sooner but kept ~7 MiB more private memory in every process; a sidecar

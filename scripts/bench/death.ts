@@ -37,8 +37,11 @@ export async function measureDeathReaction(
       () => fileHas(ready, 'ready') && fileHas(join(graveyard, 'sidecar'), 'Born'),
       'the sidecar to start',
     );
-    // A sidecar has been waiting a while when its main container dies: let it settle first.
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    // A sidecar has been waiting a while when its main container dies: let it settle first. The
+    // extra random part spreads the deaths over the whole poll cycle; without it every trial hit
+    // the same phase of it and polling looked faster than it is.
+    const phase = Math.random() * (Number.parseInt(pollInterval, 10) || 100);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS + phase));
     writeFileSync(join(graveyard, '.main.tmp'), DIED);
     const renamedAt = BigInt(
       execFileSync(stamp, ['rename', join(graveyard, '.main.tmp'), join(graveyard, 'main')], {
