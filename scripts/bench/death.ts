@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childrenOf, fileHas, KUBEXIT, start, tempDir, until } from './helpers.ts';
 import { type Summary, summarize } from './stats.ts';
@@ -19,13 +19,16 @@ export async function measureDeathReaction(
   trials: number,
   mode: 'auto' | 'poll',
   pollInterval: string,
+  kubexit = KUBEXIT,
 ): Promise<Summary> {
   const latencies: number[] = [];
   for (let trial = 0; trial < trials; trial++) {
     const dir = tempDir('death');
     const graveyard = join(dir, 'graveyard');
+    // The original kubexit doesn't create its graveyard (an emptyDir always exists in a pod).
+    mkdirSync(graveyard);
     const [ready, stamped] = [join(dir, 'ready'), join(dir, 'signalled')];
-    const sidecar = start(KUBEXIT, [stamp, 'child', ready, stamped], {
+    const sidecar = start(kubexit, [stamp, 'child', ready, stamped], {
       KUBEXIT_NAME: 'sidecar',
       KUBEXIT_GRAVEYARD: graveyard,
       KUBEXIT_DEATH_DEPS: 'main',

@@ -140,3 +140,18 @@ export function machineBusyMs(): number {
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
   return (user + nice + system + irq + softirq) * 10;
 }
+
+/**
+ * The original kubexit (Go), for side-by-side figures: KUBEXIT_GO names a binary, or it is built
+ * (once, into dist/.cache) by the peer's own build script when this machine has it next to the
+ * project. Undefined otherwise: the comparison is then left out, and the report says so.
+ */
+export function originalKubexit({ build }: { build: boolean }): string | undefined {
+  if (process.env.KUBEXIT_GO) return process.env.KUBEXIT_GO;
+  const built = join(ROOT, 'dist', '.cache', 'kubexit-go');
+  if (existsSync(built)) return built;
+  const script = join(ROOT, '..', 'shared', 'peers', 'kubexit-go', 'build.sh');
+  if (!build || !existsSync(script)) return undefined;
+  const result = spawnSync('bash', [script, built], { stdio: 'ignore' });
+  return result.status === 0 && existsSync(built) ? built : undefined;
+}

@@ -25,8 +25,19 @@ export interface IdleRow {
  * doesn't die, next to a bare idle `node` on the same Node. All instances run at once for the same
  * `seconds`.
  */
-export async function measureIdle(instances: number, seconds: number): Promise<IdleRow[]> {
-  const kinds: Array<{ label: string; env: Record<string, string>; command: string[] }> = [
+export async function measureIdle(
+  instances: number,
+  seconds: number,
+  original?: string,
+): Promise<IdleRow[]> {
+  /** `front`: kubexit's front and the Node it starts, both counted. */
+  const kinds: Array<{
+    label: string;
+    env: Record<string, string>;
+    command: string[];
+    front?: boolean;
+    supervisor?: boolean;
+  }> = [
     {
       label: 'bare idle node (same Node 24)',
       env: {},
@@ -36,12 +47,26 @@ export async function measureIdle(instances: number, seconds: number): Promise<I
       label: 'dist/kubexit waiting, inotify',
       env: { KUBEXIT_WATCH: 'auto' },
       command: [KUBEXIT, 'sleep', '3600'],
+      front: true,
+      supervisor: true,
     },
     {
       label: 'dist/kubexit waiting, polling 100ms',
       env: { KUBEXIT_WATCH: 'poll' },
       command: [KUBEXIT, 'sleep', '3600'],
+      front: true,
+      supervisor: true,
     },
+    ...(original === undefined
+      ? []
+      : [
+          {
+            label: 'the original kubexit (Go) waiting',
+            env: {},
+            command: [original, 'sleep', '3600'],
+            supervisor: true,
+          },
+        ]),
   ];
   const running = kinds.flatMap((kind, index) =>
     Array.from({ length: instances }, (_, n) => {
@@ -60,16 +85,16 @@ export async function measureIdle(instances: number, seconds: number): Promise<I
       };
     }),
   );
-  for (const entry of running.filter((r) => r.kind > 0)) {
+  for (const entry of running.filter((r) => kinds[r.kind]?.supervisor)) {
     await until(
       () => fileHas(join(entry.graveyard, 'sidecar'), 'Born'),
       'the supervisors to start',
     );
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
-  // kubexit is the front and its Node child; a bare node is itself alone.
+  // kubexit is the front and its Node child; the others are themselves alone.
   const pidsOf = (r: (typeof running)[number]) =>
-    r.kind === 0 ? [r.process.pid] : [r.process.pid, ...childrenOf(r.process.pid)];
+    kinds[r.kind]?.front ? [r.process.pid, ...childrenOf(r.process.pid)] : [r.process.pid];
   const sum = (pids: number[], measure: (pid: number) => number) =>
     pids.reduce((total, pid) => total + measure(pid), 0);
   const before = running.map((r) => sum(pidsOf(r), cpuMs));
@@ -77,8 +102,8 @@ export async function measureIdle(instances: number, seconds: number): Promise<I
   const rss = running.map((r) => sum(pidsOf(r), (pid) => rssMiB(pid)));
   const anonymous = running.map((r) => sum(pidsOf(r), (pid) => rssMiB(pid, 'RssAnon')));
   const cpu = running.map((r, i) => sum(pidsOf(r), cpuMs) - (before[i] ?? 0));
-  // kubexit is asked to stop (it stops its child too); the bare node is killed.
-  for (const r of running) r.process.kill(r.kind === 0 ? 'SIGKILL' : 'SIGTERM');
+  // Supervisors are asked to stop (they stop their children too); the bare node is killed.
+  for (const r of running) r.process.kill(kinds[r.kind]?.supervisor ? 'SIGTERM' : 'SIGKILL');
   await Promise.all(running.map((r) => r.process.exited));
   return kinds.map((kind, index) => ({
     label: kind.label,

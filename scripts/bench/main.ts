@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureDeathReaction, measureLossReaction } from './death.ts';
-import { buildStamp, ROOT, requireBuilt } from './helpers.ts';
+import { buildStamp, originalKubexit, ROOT, requireBuilt } from './helpers.ts';
 import { measureIdle } from './idle.ts';
 import { describeLoad, type Load, measureScale } from './scale.ts';
 import { measureSize } from './size.ts';
@@ -56,19 +56,29 @@ function log(message: string): void {
 async function run(): Promise<string> {
   requireBuilt();
   const loadBefore = loadavg();
+  const original = originalKubexit({ build: !quick });
+  log(
+    original === undefined
+      ? 'the original kubexit (Go) is not available: not compared'
+      : `the original kubexit (Go): ${original}`,
+  );
   const stamp = buildStamp();
   log('sizes');
   const sizes = measureSize();
   log(`startup (${plan.startupRounds} rounds)`);
-  const startup = measureStartup(plan.startupRounds);
+  const startup = measureStartup(plan.startupRounds, original);
   log(`death reaction (${plan.deathTrials} trials, inotify)`);
   const inotify = await measureDeathReaction(stamp, plan.deathTrials, 'auto', '100ms');
   log(`death reaction (${plan.deathTrials} trials, polling every 100ms)`);
   const polling = await measureDeathReaction(stamp, plan.deathTrials, 'poll', '100ms');
+  const originalDeath =
+    original === undefined
+      ? undefined
+      : await measureDeathReaction(stamp, plan.deathTrials, 'auto', '100ms', original);
   log(`loss reaction (${plan.lossTrials} trials: the main container SIGKILLed)`);
   const loss = await measureLossReaction(stamp, plan.lossTrials);
   log(`idle (${plan.idleSeconds}s)`);
-  const idle = await measureIdle(plan.idleInstances, plan.idleSeconds);
+  const idle = await measureIdle(plan.idleInstances, plan.idleSeconds, original);
   const scale = [];
   for (const n of plan.scale) {
     log(`scale (${n} sidecars)`);
@@ -95,6 +105,9 @@ async function run(): Promise<string> {
     '',
     `Produced by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.`,
     `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version} (the Node inside dist/kubexit).`,
+    original === undefined
+      ? 'The original kubexit (Go) is not compared here: set KUBEXIT_GO to its binary.'
+      : "The original kubexit (Go; karlkfi/kubexit at ee51470, built with Debian's Go) is compared where it can be: it has no readiness or liveness of its own.",
     `Load average (1, 5, 15 min) at the start: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}; at the end: ${loadAfter.map((v) => v.toFixed(2)).join(', ')} (the end includes the benchmark's own loaded cases).`,
     'Each figure: median (min–max) over repeated runs taken side by side in the same run.',
     '',
@@ -124,6 +137,11 @@ async function run(): Promise<string> {
     `| inotify | ${inotify.n} | ${ms(inotify.median)} | ${ms(inotify.p99)} | ${ms(inotify.min)}–${ms(inotify.max)} |`,
     `| polling every 100 ms | ${polling.n} | ${ms(polling.median)} | ${ms(polling.p99)} | ${ms(polling.min)}–${ms(polling.max)} |`,
     `| lost: the main container SIGKILLed, no tombstone (liveness socket) | ${loss.n} | ${ms(loss.median)} | ${ms(loss.p99)} | ${ms(loss.min)}–${ms(loss.max)} |`,
+    ...(originalDeath === undefined
+      ? []
+      : [
+          `| the original kubexit (Go), fsnotify | ${originalDeath.n} | ${ms(originalDeath.median)} | ${ms(originalDeath.p99)} | ${ms(originalDeath.min)}–${ms(originalDeath.max)} |`,
+        ]),
     '',
     `## Idle cost: waiting for a death dependency, ${plan.idleSeconds} s, ${plan.idleInstances} instance(s) each`,
     '',

@@ -12,7 +12,7 @@ export interface StartupRow {
  * Wall time of starting a wrapper around `true` until it has exited, next to the alternatives.
  * The commands take turns, one run each per round, so they share the machine's noise alike.
  */
-export function measureStartup(rounds: number): StartupRow[] {
+export function measureStartup(rounds: number, original?: string): StartupRow[] {
   const graveyard = tempDir('startup');
   const kubexitEnv = {
     KUBEXIT_NAME: 'bench',
@@ -34,6 +34,11 @@ export function measureStartup(rounds: number): StartupRow[] {
       command: [join(ROOT, 'dist', 'lib', 'kubexit-node'), '--', 'true'],
       env: kubexitEnv,
     },
+    ...(original === undefined
+      ? []
+      : [
+          { label: 'the original kubexit (Go) true', command: [original, 'true'], env: kubexitEnv },
+        ]),
     {
       label: 'node bin/kubexit.js -- true (from source)',
       command: [NODE, join(ROOT, 'bin', 'kubexit.js'), '--', 'true'],
