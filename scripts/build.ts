@@ -146,8 +146,8 @@ function install(from: string, to: string): void {
 /**
  * Code that not every container runs, kept out of the main script as SEA assets and compiled
  * only when first needed: the Kubernetes client (API mode; four fifths of all the code),
- * commander (a command line with options), the YAML library (a tombstone not in the simple form)
- * and chokidar (inotify watching). Each `filter` matches the import that loads it.
+ * commander (a command line with options), the YAML library (a tombstone not in the simple form),
+ * chokidar (inotify watching) and the subcommands (install, status, cp). Each `filter` matches the import that loads it.
  */
 const LAZY_ASSETS: ReadonlyArray<{
   readonly asset: string;
@@ -170,6 +170,11 @@ const LAZY_ASSETS: ReadonlyArray<{
     entry: "export * from './src/core/tombstone-yaml.ts';",
   },
   { asset: 'chokidar.cjs', filter: /^chokidar$/, entry: "export * from 'chokidar';" },
+  {
+    asset: 'subcommands.cjs',
+    filter: /\/commands\/subcommands\.ts$/,
+    entry: "export * from './src/commands/subcommands.ts';",
+  },
 ];
 
 /**

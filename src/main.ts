@@ -8,8 +8,7 @@ import { SocketLiveness } from './adapters/socket-liveness.ts';
 import { StreamLogger } from './adapters/stream-logger.ts';
 import { SystemClock } from './adapters/system-clock.ts';
 import { parseCommandLine } from './cli.ts';
-import { copyAsCp } from './commands/copy.ts';
-import { isSubcommand, runSubcommand } from './commands/subcommands.ts';
+import { isSubcommand } from './commands/subcommand-names.ts';
 import { type Config, parseConfig } from './core/config.ts';
 import { endLife } from './core/ending.ts';
 import {
@@ -41,8 +40,13 @@ export async function main(
   // Set by the native front when it was run as `cp`; the command must not inherit it.
   const calledAs = env.KUBEXIT_CALLED_AS;
   delete env.KUBEXIT_CALLED_AS;
-  if (calledAs === 'cp') return report(() => copyAsCp(argv, process.execPath, printLine));
-  if (isSubcommand(argv)) return report(() => runSubcommand(argv, env));
+  // The subcommands (and commander, which reads their options) are loaded only when asked for.
+  if (calledAs === 'cp')
+    return report(async () =>
+      (await import('./commands/subcommands.ts')).copyAsCp(argv, process.execPath, printLine),
+    );
+  if (isSubcommand(argv))
+    return report(async () => (await import('./commands/subcommands.ts')).runSubcommand(argv, env));
   let config: Config;
   try {
     const line = await parseCommandLine(argv, env, packageJson.version);

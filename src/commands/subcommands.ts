@@ -1,14 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { SupervisorError } from '../core/errors.ts';
 import { install } from './install.ts';
+
+export { copyAsCp } from './copy.ts';
+
 import { status } from './status.ts';
-
-/** First arguments that select a subcommand; anything else (or `--` first) is a command to supervise. */
-export const SUBCOMMANDS = ['install', 'status'] as const;
-
-export function isSubcommand(argv: readonly string[]): boolean {
-  return (SUBCOMMANDS as readonly string[]).includes(argv[0] ?? '');
-}
 
 /** Runs `kubexit install <dir>` or `kubexit status`; returns the exit code. */
 export async function runSubcommand(
