@@ -1,12 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
-import { canEmulateContainers, RootFs } from '../helpers/chroot-container.ts';
+import { RootFs } from '../helpers/chroot-container.ts';
 import {
   type EmulatedImage,
   type EmulatedPod,
+  emulatorSkip,
   podFromCompose,
   podFromManifest,
   runPod,
@@ -21,13 +21,7 @@ import {
 const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
 const KUBEXIT_IMAGE = new URL(`../../dist/linux-${ARCH}/image/opt/kubexit`, import.meta.url)
   .pathname;
-const skip = !existsSync(join(KUBEXIT_IMAGE, 'kubexit'))
-  ? 'dist/ is not built: run npm run build first'
-  : !canEmulateContainers
-    ? 'unshare, chroot and ip netns need root here'
-    : spawnSync('ip', ['netns', 'list']).status !== 0
-      ? 'ip netns (Debian iproute2) is not available'
-      : false;
+const skip = emulatorSkip(join(KUBEXIT_IMAGE, 'kubexit'));
 
 /** An image that runs one program, a shell script standing in for the real binary. */
 function programImage(path: string, script: string): EmulatedImage {

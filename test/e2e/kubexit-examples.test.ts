@@ -1,11 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { parseAllDocuments } from 'yaml';
-import { canEmulateContainers, RootFs } from '../helpers/chroot-container.ts';
+import { RootFs } from '../helpers/chroot-container.ts';
 import { FakeKubeApi } from '../helpers/fake-kube-api.ts';
-import { type EmulatedImage, podFromManifest, runPod } from '../helpers/pod-emulator.ts';
+import {
+  type EmulatedImage,
+  emulatorSkip,
+  podFromManifest,
+  runPod,
+} from '../helpers/pod-emulator.ts';
 
 /*
  * kubexit's own example Jobs with only the image swapped (test/kubexit-examples), run in the pod
@@ -16,13 +20,7 @@ import { type EmulatedImage, podFromManifest, runPod } from '../helpers/pod-emul
 
 const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
 const IMAGE = new URL(`../../dist/linux-${ARCH}/image`, import.meta.url).pathname;
-const skip = !existsSync(join(IMAGE, 'opt', 'kubexit', 'kubexit'))
-  ? 'dist/ is not built: run npm run build first'
-  : !canEmulateContainers
-    ? 'unshare, chroot and ip netns need root here'
-    : spawnSync('ip', ['netns', 'list']).status !== 0
-      ? 'ip netns (Debian iproute2) is not available'
-      : false;
+const skip = emulatorSkip(join(IMAGE, 'opt', 'kubexit', 'kubexit'));
 
 /** A busybox image with stand-ins for the real programs, and kubexit baked in when asked. */
 function image(programs: Record<string, string>, withKubexit = false): EmulatedImage {

@@ -1,11 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RootFs, runInContainer } from './chroot-container.ts';
+import { canEmulateContainers, type RootFs, runInContainer } from './chroot-container.ts';
 import type { FakeKubeApi } from './fake-kube-api.ts';
 import type { Finished } from './kubexit.ts';
+
+/**
+ * Why the emulator can't run here, or false when it can: it needs the built image tree `image`
+ * (npm run build), root for namespaces and chroot, and ip netns from Debian's iproute2.
+ */
+export function emulatorSkip(image: string): string | false {
+  if (!existsSync(image)) return 'dist/ is not built: run npm run build first';
+  if (!canEmulateContainers) return 'unshare, chroot and ip netns need root here';
+  if (spawnSync('ip', ['netns', 'list']).status !== 0)
+    return 'ip netns (Debian iproute2) is not available';
+  return false;
+}
 
 /** An image as the emulator knows it: a root filesystem maker and the image's entrypoint and cmd. */
 export interface EmulatedImage {
