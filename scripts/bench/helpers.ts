@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,14 +10,21 @@ export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
 /** Compiles the timing helper once per run. */
 export function buildStamp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kubexit-bench-'));
-  const binary = join(dir, 'stamp');
+  const binary = join(tempDir('stamp'), 'stamp');
   execFileSync('cc', ['-O2', '-o', binary, join(ROOT, 'scripts', 'bench', 'stamp.c')]);
   return binary;
 }
 
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A scratch directory, removed when the benchmark ends. */
 export function tempDir(label: string): string {
-  return mkdtempSync(join(tmpdir(), `kubexit-bench-${label}-`));
+  const dir = mkdtempSync(join(tmpdir(), `kubexit-bench-${label}-`));
+  made.push(dir);
+  return dir;
 }
 
 export function available(command: string): boolean {

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { canEmulateContainers, RootFs, runInContainer } from '../helpers/chroot-container.ts';
 import { Container, tombstoneMatching } from '../helpers/kubexit.ts';
+import { scratchDir } from '../helpers/temp.ts';
 
 const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
 const DIST = new URL(`../../dist/linux-${ARCH}/`, import.meta.url).pathname;
@@ -24,8 +24,8 @@ function filesOf(dir: string, prefix = ''): string[] {
 
 /** The pod's shared volumes, and an init container that installs kubexit as in the manifests. */
 async function podWithKubexit(t: Test): Promise<{ kubexitVolume: string; graveyard: string }> {
-  const kubexitVolume = mkdtempSync(join(tmpdir(), 'kubexit-volume-'));
-  const graveyard = mkdtempSync(join(tmpdir(), 'kubexit-graveyard-'));
+  const kubexitVolume = scratchDir('kubexit-volume-');
+  const graveyard = scratchDir('kubexit-graveyard-');
   // The kubexit image: only the bundle, no shell, no libc.
   const image = new RootFs().copy(join(DIST, 'image', 'opt', 'kubexit'), '/opt/kubexit');
   const init = runInContainer(image, ['/opt/kubexit/kubexit', 'install', '/kubexit'], {
@@ -95,8 +95,8 @@ t.test(
   "kubexit's own init container, cp /bin/kubexit /kubexit/kubexit, works unchanged in our image",
   { skip },
   async (t) => {
-    const kubexitVolume = mkdtempSync(join(tmpdir(), 'kubexit-volume-'));
-    const graveyard = mkdtempSync(join(tmpdir(), 'kubexit-graveyard-'));
+    const kubexitVolume = scratchDir('kubexit-volume-');
+    const graveyard = scratchDir('kubexit-graveyard-');
     // The image's root filesystem exactly as built: no shell, no real cp.
     const image = new RootFs().copyTree(join(DIST, 'image'));
     const init = await runInContainer(image, ['cp', '/bin/kubexit', '/kubexit/kubexit'], {
@@ -156,7 +156,7 @@ t.test(
   },
   async (t) => {
     const { kubexitVolume, graveyard } = await podWithKubexit(t);
-    const work = mkdtempSync(join(tmpdir(), 'kubexit-musl-'));
+    const work = scratchDir('kubexit-musl-');
     execFileSync('sh', [
       '-c',
       `printf '#include <stdio.h>\\nint main(void){puts("hello from musl");return 7;}\\n' > ${work}/app.c`,
@@ -281,7 +281,7 @@ t.test(
     execFileSync(bundle, ['install', join(dir, 'installed')]);
     const rss: number[] = [];
     for (const kubexit of [bundle, join(dir, 'installed', 'kubexit')]) {
-      const graveyard = mkdtempSync(join(tmpdir(), 'kubexit-graveyard-'));
+      const graveyard = scratchDir('kubexit-graveyard-');
       const env = {
         KUBEXIT_NAME: 'side',
         KUBEXIT_GRAVEYARD: graveyard,

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Container } from './kubexit.ts';
+import { scratchDir } from './temp.ts';
 
 /** Whether this machine lets us make PID and mount namespaces and chroot (root, usually). */
 export const canEmulateContainers =
@@ -11,7 +11,7 @@ export const canEmulateContainers =
 
 /** A root filesystem under construction: files copied from the host, symlinks, empty dirs. */
 export class RootFs {
-  readonly dir = mkdtempSync(join(tmpdir(), 'kubexit-rootfs-'));
+  readonly dir = scratchDir('kubexit-rootfs-');
 
   copy(from: string, to: string): this {
     mkdirSync(dirname(join(this.dir, to)), { recursive: true });

@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KUBEXIT_BIN } from './kubexit.ts';
+import { scratchDir } from './temp.ts';
 
 const SOURCE = fileURLToPath(new URL('../../native/front.c', import.meta.url));
 
@@ -16,7 +16,7 @@ export function kubexitWithFront(): { path?: string; skip: string | false } {
   if (!KUBEXIT_BIN.endsWith('.js')) return { path: KUBEXIT_BIN, skip: false };
   if (spawnSync('cc', ['--version']).status !== 0)
     return { skip: 'no C compiler (cc) to build native/front.c' };
-  const home = mkdtempSync(join(tmpdir(), 'kubexit-front-'));
+  const home = scratchDir('kubexit-front-');
   mkdirSync(join(home, 'lib'));
   // Static, as the build makes it: no dynamic loader runs before its first instruction.
   const output = ['-O2', '-o', join(home, 'kubexit'), SOURCE];

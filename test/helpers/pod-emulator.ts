@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canEmulateContainers, type RootFs, runInContainer } from './chroot-container.ts';
 import type { FakeKubeApi } from './fake-kube-api.ts';
 import type { Finished } from './kubexit.ts';
+import { scratchDir } from './temp.ts';
 
 /**
  * Why the emulator can't run here, or false when it can: it needs the built image tree `image`
@@ -93,7 +93,7 @@ export async function runPod(
     const volumes = new Map<string, string>();
     const volumeDir = (name: string) => {
       if (!volumes.has(name)) {
-        const dir = mkdtempSync(join(tmpdir(), `kubexit-volume-${name}-`));
+        const dir = scratchDir(`kubexit-volume-${name}-`);
         chmodSync(dir, 0o777); // as an emptyDir
         volumes.set(name, dir);
       }
@@ -169,7 +169,7 @@ async function joinApi(
   ip(['link', 'set', hostEnd, 'up']);
   ip(['-n', network, 'addr', 'add', `${podIp}/30`, 'dev', podEnd]);
   ip(['-n', network, 'link', 'set', podEnd, 'up']);
-  const dir = mkdtempSync(join(tmpdir(), 'kubexit-kubelet-'));
+  const dir = scratchDir('kubexit-kubelet-');
   chmodSync(dir, 0o755);
   await kubelet.api.kubeconfig(dir, hostIp);
   chmodSync(join(dir, 'kubeconfig'), 0o644);
