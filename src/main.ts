@@ -19,7 +19,7 @@ import {
 } from './core/errors.ts';
 import { EXIT_CODES } from './core/exit-codes.ts';
 import { isSafeName } from './core/names.ts';
-import type { Outcome } from './core/outcome.ts';
+import { failureOutcome, type Outcome } from './core/outcome.ts';
 import type { Logger, PodReadiness } from './core/ports.ts';
 import { Supervisor } from './core/supervisor.ts';
 import { TombstoneWriter } from './core/tombstone-writer.ts';
@@ -57,7 +57,7 @@ export async function main(
     config = line.kind === 'invalid' ? parseConfig(line.raw, line.problem) : parseConfig(line.raw);
   } catch (error) {
     const known = error instanceof ConfigError ? error.known : {};
-    return endEarly(failedBeforeStart(error), known);
+    return endEarly(failureOutcome(error), known);
   }
   return supervise(config, env, signals);
 }
@@ -92,7 +92,7 @@ async function supervise(
   } catch (error) {
     const tombstone = new TombstoneWriter(config.name, graveyard, logger);
     await graveyard.prepare(config.name).catch(() => {});
-    return endLife(failedBeforeStart(error), config, { ...ports, tombstone });
+    return endLife(failureOutcome(error), config, { ...ports, tombstone });
   }
   keepSupervisingOnStrayErrors(logger);
   const outcome = await new Supervisor(config, { ...ports, podReadiness }).run();
@@ -128,17 +128,6 @@ async function endEarly(outcome: Outcome, known: KnownSettings): Promise<number>
   return endLife(outcome, known, ports);
 }
 
-/** A configuration or start-up problem as an outcome: exit 2, or 125 for kubexit's own bugs. */
-function failedBeforeStart(error: unknown): Outcome {
-  if (isSupervisorError(error))
-    return { exitCode: error.exitCode, reason: 'config-error', message: error.message };
-  return {
-    exitCode: EXIT_CODES.internal,
-    reason: 'internal-error',
-    message: `internal error (please report it): ${describeError(error)}`,
-  };
-}
-
 function loggerFor(config: Config, clock: SystemClock): StreamLogger {
   return new StreamLogger({
     name: config.name,
@@ -170,12 +159,12 @@ async function report(run: () => Promise<number>): Promise<number> {
  * Job running forever. Log it and keep supervising; the child's exit still ends kubexit normally.
  */
 function keepSupervisingOnStrayErrors(logger: Logger): void {
-  const report = (error: unknown) => {
+  const log = (error: unknown) => {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     logger.error(`unexpected error (kubexit keeps supervising; please report it): ${detail}`);
   };
-  process.on('uncaughtException', report);
-  process.on('unhandledRejection', report);
+  process.on('uncaughtException', log);
+  process.on('unhandledRejection', log);
 }
 
 /**

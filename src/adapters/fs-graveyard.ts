@@ -52,20 +52,30 @@ export class FsGraveyard implements Graveyard {
       throw new GraveyardError(
         `graveyard ${this.dir} is not a directory; point KUBEXIT_GRAVEYARD at the shared emptyDir`,
       );
-    const probe = await writeTemp(this.dir, 'probe\n', TOMBSTONE_MODE).catch((error: unknown) => {
-      throw unusable(this.dir, 'is not writable', error);
-    });
-    await unlink(probe).catch(() => {});
-    await this.#checkReplaceable(name, info);
-    await writeAtomically(
+    // Setting the final record's space aside also proves the graveyard writable: one write at
+    // start-up, not two. Only when that fails is a tiny probe written, to tell "full" (a
+    // warning) from "not writable" (exit 2).
+    const reserveError = await writeAtomically(
       this.dir,
       reserveName(name),
       Buffer.alloc(RESERVE_BYTES, 10),
       0o600,
-    ).catch((error: unknown) =>
-      this.#warn(
-        `could not set space aside for the final tombstone (${errorCode(error)}); if the graveyard fills up it may not be written`,
-      ),
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (reserveError !== undefined) await this.#probe(reserveError);
+    await this.#checkReplaceable(name, info);
+  }
+
+  /** The reserve could not be made: fail if nothing can be written, else warn. */
+  async #probe(reserveError: unknown): Promise<void> {
+    const probe = await writeTemp(this.dir, 'probe\n', TOMBSTONE_MODE).catch((error: unknown) => {
+      throw unusable(this.dir, 'is not writable', error);
+    });
+    await unlink(probe).catch(() => {});
+    this.#warn(
+      `could not set space aside for the final tombstone (${errorCode(reserveError)}); if the graveyard fills up it may not be written`,
     );
   }
 

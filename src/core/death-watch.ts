@@ -5,6 +5,7 @@ import { formatDuration } from './duration.ts';
 import { deathBeforeStart, type Outcome } from './outcome.ts';
 import type { Child, Clock, Logger } from './ports.ts';
 import type { Tombstone } from './tombstone.ts';
+import { describeState } from './tombstone-state.ts';
 
 /** How often the child's process group is looked at while its leader is gone but the grace runs. */
 const GROUP_POLL_MS = 50;
@@ -119,6 +120,6 @@ export class DeathWatch {
 
 /** ` (exit 0)`, ` (lost: its supervisor is gone)`, or nothing when the code is unknown. */
 function deathNote(tombstone: Tombstone | undefined): string {
-  if (tombstone?.reason === 'lost') return ' (lost: its supervisor is gone)';
+  if (tombstone?.reason === 'lost') return ` (${describeState(tombstone)})`;
   return tombstone?.exitCode === undefined ? '' : ` (exit ${tombstone.exitCode})`;
 }

@@ -1,4 +1,6 @@
+import { parseDuration } from './duration.ts';
 import { describeError } from './errors.ts';
+import { OPTION_SPECS } from './options.ts';
 import type { Outcome } from './outcome.ts';
 import type { Clock, HttpPoster, Logger } from './ports.ts';
 import { callShutdownUrls } from './shutdown-calls.ts';
@@ -23,7 +25,9 @@ export interface EndingPorts {
 
 /** Reasons that are kubexit's own failure (logged as errors); the rest are the child's story. */
 const FAILED_HERE = new Set(['birth-timeout', 'spawn-failed', 'config-error', 'internal-error']);
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** The option's own default, for an ending whose configuration gave no valid one. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS =
+  parseDuration(OPTION_SPECS.find((spec) => spec.key === 'shutdownTimeout')?.default ?? '') ?? 0;
 
 /**
  * The one way a container's life ends, whatever ended it — the child's exit, a death dependency,

@@ -1,4 +1,4 @@
-import { describeError, GraveyardError } from './errors.ts';
+import { describeError, isSupervisorError } from './errors.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { type ChildResult, exitCodeOf } from './exit-status.ts';
 import { type SignalName, signalNumber } from './signals.ts';
@@ -84,13 +84,16 @@ export function signalBeforeStart(signal: SignalName): Outcome {
   };
 }
 
-/** An error ended the supervisor: an unusable graveyard (2), or anything unexpected (125). */
+/**
+ * An error ended kubexit before or instead of its child: one of ours carries its exit code (an
+ * invalid configuration, an unusable graveyard or credentials: 2); anything else is a bug (125).
+ */
 export function failureOutcome(error: unknown): Outcome {
-  if (error instanceof GraveyardError)
+  if (isSupervisorError(error))
     return { exitCode: error.exitCode, reason: 'config-error', message: error.message };
   return {
     exitCode: EXIT_CODES.internal,
     reason: 'internal-error',
-    message: `internal error: ${describeError(error)}`,
+    message: `internal error (please report it): ${describeError(error)}`,
   };
 }
