@@ -39,6 +39,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { inject } from 'postject';
+import { loaderSource, trainCodeCaches, wrapScript } from './code-cache.ts';
 
 type Arch = 'x64' | 'arm64';
 
@@ -48,6 +49,23 @@ const CACHE = join(DIST, '.cache');
 /** Where the container image keeps its bundle (an init container mounts the volume at /kubexit). */
 const IMAGE_PATH = 'opt/kubexit';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** The asset holding kubexit's main script. */
+const MAIN_ASSET = 'kubexit.cjs';
+/**
+ * V8 flags of the executable: a small young generation and one V8 worker thread (a supervisor
+ * allocates little and has nothing to do in parallel). The code caches are made under them too:
+ * V8 refuses a cache made under other flags.
+ */
+const V8_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'] as const;
+
+interface Bundle {
+  /** The executable's entry script: loads the main asset. */
+  readonly loader: string;
+  /** Asset name → file: the main script and the lazy modules. */
+  readonly assets: Record<string, string>;
+  /** Asset name → file: the warm code caches of the scripts the training runs loaded. */
+  readonly caches: Record<string, string>;
+}
 
 interface ArchInfo {
   readonly loader: string;
@@ -91,6 +109,7 @@ async function main(): Promise<void> {
   for (const arch of arches) requireTools(arch);
   for (const arch of arches) {
     const binary = await buildExecutable(arch, bundle, arch === host);
+    if (arch === host) checkCodeCache(binary);
     const front = buildFront(arch);
     buildPortable(arch, binary, front);
     log(`${arch}: ${join(DIST, `linux-${arch}`, 'kubexit')}/ (portable bundle)`);
@@ -101,6 +120,19 @@ async function main(): Promise<void> {
   install(join(hostDir, 'kubexit-front'), join(DIST, 'kubexit'));
   install(join(hostDir, 'kubexit-node'), join(DIST, 'lib', 'kubexit-node'));
   log(`dist/kubexit (${host}, with this machine's glibc) is ready`);
+}
+
+/**
+ * Fails the build when the executable would compile its main script at every start: V8 refused
+ * the warm cache (made under other flags or by another Node).
+ */
+function checkCodeCache(binary: string): void {
+  const result = spawnSync(binary, ['--version'], {
+    env: { ...process.env, KUBEXIT_DEBUG_CODE_CACHE: '1' },
+    encoding: 'utf8',
+  });
+  if (!result.stderr.includes(`code cache ${MAIN_ASSET} (plain): accepted`))
+    throw new Error(`V8 did not take the main script's code cache: ${result.stderr.trim()}`);
 }
 
 /** The Debian package of each tool the build runs, for the message when one is missing. */
@@ -146,8 +178,8 @@ function install(from: string, to: string): void {
 /**
  * Code that not every container runs, kept out of the main script as SEA assets and compiled
  * only when first needed: the Kubernetes client (API mode; four fifths of all the code),
- * commander (a command line with options), the YAML library (a tombstone not in the simple form),
- * chokidar (inotify watching) and the subcommands (install, status, cp). Each `filter` matches the import that loads it.
+ * commander (a command line with options), the YAML library (a tombstone not in the simple form)
+ * and the subcommands (install, status, cp). Each `filter` matches the import that loads it.
  */
 const LAZY_ASSETS: ReadonlyArray<{
   readonly asset: string;
@@ -169,7 +201,6 @@ const LAZY_ASSETS: ReadonlyArray<{
     filter: /\/tombstone-yaml\.ts$/,
     entry: "export * from './src/core/tombstone-yaml.ts';",
   },
-  { asset: 'chokidar.cjs', filter: /^chokidar$/, entry: "export * from 'chokidar';" },
   {
     asset: 'subcommands.cjs',
     filter: /\/commands\/subcommands\.ts$/,
@@ -182,13 +213,7 @@ const LAZY_ASSETS: ReadonlyArray<{
  * so it only needs Node's built-in modules.
  */
 function loadAsset(asset: string): string {
-  return `
-const source = require('node:sea').getAsset(${JSON.stringify(asset)}, 'utf8');
-const wrapper = require('node:vm').runInThisContext('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: ${JSON.stringify(asset)} });
-const loaded = { exports: {} };
-wrapper(loaded.exports, require('node:module').createRequire(process.execPath), loaded, process.execPath, require('node:path').dirname(process.execPath));
-module.exports = loaded.exports;
-`;
+  return loaderSource(asset, "require('node:module').createRequire(process.execPath)");
 }
 
 const SHARED_OPTIONS = {
@@ -211,8 +236,8 @@ const SHARED_OPTIONS = {
  * main script, and each lazy module as its own asset, so that a container doesn't load, compile
  * and keep in memory code it never runs.
  */
-async function bundleSources(): Promise<{ main: string; assets: Record<string, string> }> {
-  const main = join(CACHE, 'kubexit.cjs');
+async function bundleSources(): Promise<Bundle> {
+  const main = join(CACHE, MAIN_ASSET);
   await build({
     ...SHARED_OPTIONS,
     entryPoints: [join(ROOT, 'src', 'sea-main.ts')],
@@ -241,37 +266,43 @@ async function bundleSources(): Promise<{ main: string; assets: Record<string, s
       outfile: assets[asset],
     });
   }
-  return { main, assets };
+  assets[MAIN_ASSET] = main;
+  // Each script as the function V8 compiles, the same text when training the cache and at run.
+  for (const file of Object.values(assets))
+    writeFileSync(file, wrapScript(readFileSync(file, 'utf8')));
+  const loader = join(CACHE, 'sea-loader.cjs');
+  writeFileSync(loader, loaderSource(MAIN_ASSET, 'require'));
+  return {
+    loader,
+    assets,
+    caches: trainCodeCaches(nodeFor(process.arch as Arch), V8_FLAGS, MAIN_ASSET, assets),
+  };
 }
 
-async function buildExecutable(
-  arch: Arch,
-  bundle: { main: string; assets: Record<string, string> },
-  isHost: boolean,
-): Promise<string> {
+async function buildExecutable(arch: Arch, bundle: Bundle, isHost: boolean): Promise<string> {
   const dir = join(DIST, `linux-${arch}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const blob = join(CACHE, `sea-${arch}.blob`);
   const config = join(CACHE, `sea-${arch}.json`);
-  // A code cache is V8 machine code for this architecture: only the host can make a valid one.
   writeFileSync(
     config,
     JSON.stringify({
-      main: bundle.main,
+      main: bundle.loader,
       output: blob,
-      assets: bundle.assets,
+      // The warm code caches hold V8 bytecode made by the host's Node: the host's only.
+      assets: isHost ? { ...bundle.assets, ...bundle.caches } : bundle.assets,
       disableExperimentalSEAWarning: true,
       // The container's NODE_OPTIONS is the application's, not ours: `--require` would inject its
       // hooks into the supervisor, `--inspect` take its port, `--max-old-space-size=1` kill kubexit
       // before it writes a tombstone. The supervised command still gets it (process.env is
       // untouched); only this executable ignores it.
       execArgvExtension: 'none',
-      execArgv: ['--max-semi-space-size=1', '--v8-pool-size=1'],
-      // A code cache holds V8 machine code for this architecture only: the host gets one, the
-      // other architecture compiles the bundle at start. A startup snapshot was measured too: it
-      // started ~25 ms sooner but kept ~7 MiB more private memory in every process; a sidecar
-      // starts once and then waits for the whole Job, so the code cache it is.
+      execArgv: [...V8_FLAGS],
+      // Node's code cache, for the few lines of the loader; the scripts get warm caches (see
+      // scripts/code-cache.ts). A startup snapshot was measured too: it started ~25 ms sooner
+      // but kept ~7 MiB more private memory in every process; a sidecar starts once and then
+      // waits for the whole Job, so code caches it is.
       useCodeCache: isHost,
     }),
   );

@@ -1,10 +1,11 @@
 import packageJson from '../package.json' with { type: 'json' };
-import { ChokidarWatcher } from './adapters/chokidar-watcher.ts';
 import { FsGraveyard } from './adapters/fs-graveyard.ts';
+import { GraveyardWatcher } from './adapters/graveyard-watcher.ts';
 import { FetchPoster, SystemProber } from './adapters/prober.ts';
 import { ProcessLauncher } from './adapters/process-launcher.ts';
 import { ProcessSignals } from './adapters/process-signals.ts';
 import { SocketLiveness } from './adapters/socket-liveness.ts';
+import { stderrSink } from './adapters/stderr-sink.ts';
 import { StreamLogger } from './adapters/stream-logger.ts';
 import { SystemClock } from './adapters/system-clock.ts';
 import { parseCommandLine } from './cli.ts';
@@ -35,8 +36,6 @@ export async function main(
   env: NodeJS.ProcessEnv,
   signals: ProcessSignals = new ProcessSignals(),
 ): Promise<number> {
-  // A log reader that went away (EPIPE) must not crash the supervisor and orphan its child.
-  process.stderr.on('error', () => {});
   // Set by the native front when it was run as `cp`; the command must not inherit it.
   const calledAs = env.KUBEXIT_CALLED_AS;
   delete env.KUBEXIT_CALLED_AS;
@@ -72,7 +71,7 @@ async function supervise(
   const graveyard = new FsGraveyard(config.graveyard, { warn: (message) => logger.warn(message) });
   const ports = {
     graveyard,
-    watcher: new ChokidarWatcher(config.graveyard, {
+    watcher: new GraveyardWatcher(config.graveyard, {
       mode: config.watch,
       pollIntervalMs: config.pollIntervalMs,
       names: [...new Set([...config.birthDeps, ...config.deathDeps])],
@@ -148,7 +147,7 @@ async function report(run: () => Promise<number>): Promise<number> {
   } catch (error) {
     const code = isSupervisorError(error) ? error.exitCode : EXIT_CODES.internal;
     const kind = isSupervisorError(error) ? 'error' : 'internal error (please report it)';
-    process.stderr.write(`kubexit: ${kind}: ${describeError(error)}\n`);
+    stderrSink.write(`kubexit: ${kind}: ${describeError(error)}\n`);
     return code;
   }
 }

@@ -1,5 +1,5 @@
-import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lstat } from './fs-async.ts';
 
 /**
  * Polling, for when inotify is unavailable or exhausted (or `--watch poll`): every interval, one
@@ -17,7 +17,7 @@ export class DepPoller {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  /** `stat` is fs.promises.lstat; tests wrap it to see what is looked at. */
+  /** `stat` is lstat; tests wrap it to see what is looked at. */
   constructor(dir: string, names: readonly string[], intervalMs: number, stat = lstat) {
     this.#dir = dir;
     this.#names = names;

@@ -1,5 +1,4 @@
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorCode, GraveyardError } from '../core/errors.ts';
 import type { Graveyard, ReadResult } from '../core/ports.ts';
@@ -9,7 +8,19 @@ import {
   serializeTombstone,
   type Tombstone,
 } from '../core/tombstone.ts';
-import { makeDirectory, syncDirectory, writeAtomically, writeTemp } from './atomic-file.ts';
+import { makeDirectory, writeAtomically, writeTemp } from './atomic-file.ts';
+import {
+  close,
+  fchmod,
+  fstat,
+  ftruncate,
+  lstat,
+  open,
+  readStart,
+  rename,
+  unlink,
+  writeAll,
+} from './fs-async.ts';
 
 const { O_WRONLY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
@@ -44,18 +55,18 @@ export class FsGraveyard implements Graveyard {
   }
 
   async prepare(name: string): Promise<void> {
-    await makeDirectory(this.dir).catch((error: unknown) => {
+    const info = await makeDirectory(this.dir).catch((error: unknown) => {
       if (errorCode(error) !== 'ENOTDIR') throw unusable(this.dir, 'could not be created', error);
     });
-    const info = await stat(this.dir).catch(() => undefined);
     if (!info?.isDirectory())
       throw new GraveyardError(
         `graveyard ${this.dir} is not a directory; point KUBEXIT_GRAVEYARD at the shared emptyDir`,
       );
     // Setting the final record's space aside also proves the graveyard writable: one write at
     // start-up, not two. Only when that fails is a tiny probe written, to tell "full" (a
-    // warning) from "not writable" (exit 2).
-    const reserveError = await writeAtomically(
+    // warning) from "not writable" (exit 2). Written blocks count against the volume whether or
+    // not they have reached the disk yet, so the reserve needs no fsync.
+    const reserve = writeAtomically(
       this.dir,
       reserveName(name),
       Buffer.alloc(RESERVE_BYTES, 10),
@@ -64,8 +75,13 @@ export class FsGraveyard implements Graveyard {
       () => undefined,
       (error: unknown) => error,
     );
+    const replaceable = this.#checkReplaceable(name, info).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const [reserveError, replaceError] = await Promise.all([reserve, replaceable]);
     if (reserveError !== undefined) await this.#probe(reserveError);
-    await this.#checkReplaceable(name, info);
+    if (replaceError !== undefined) throw replaceError;
   }
 
   /** The reserve could not be made: fail if nothing can be written, else warn. */
@@ -103,19 +119,19 @@ export class FsGraveyard implements Graveyard {
   }
 
   async read(name: string): Promise<ReadResult> {
-    let handle: Awaited<ReturnType<typeof open>>;
+    let fd: number;
     try {
       // O_NONBLOCK: opening a FIFO planted in the graveyard must not hang the supervisor.
-      handle = await open(join(this.dir, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      fd = await open(join(this.dir, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     } catch (error) {
       return openFailure(error);
     }
     try {
-      const info = await handle.stat();
+      const info = await fstat(fd);
       const problem = shapeProblem(info);
       if (problem !== undefined) return { kind: 'invalid', problem };
       const buffer = Buffer.alloc(MAX_TOMBSTONE_BYTES + 1);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const bytesRead = await readStart(fd, buffer);
       if (bytesRead > MAX_TOMBSTONE_BYTES)
         return { kind: 'invalid', problem: `is larger than ${MAX_TOMBSTONE_BYTES} bytes` };
       const text = buffer.subarray(0, bytesRead).toString('utf8');
@@ -129,7 +145,7 @@ export class FsGraveyard implements Graveyard {
     } catch (error) {
       return { kind: 'invalid', problem: `could not be read (${errorCode(error)})` };
     } finally {
-      await handle.close().catch(() => {});
+      await close(fd).catch(() => {});
     }
   }
 
@@ -166,21 +182,19 @@ export class FsGraveyard implements Graveyard {
   async #writeFromReserve(name: string, content: string): Promise<boolean> {
     const reserve = join(this.dir, reserveName(name));
     try {
-      const handle = await open(reserve, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+      const fd = await open(reserve, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
       try {
-        const info = await handle.stat();
+        const info = await fstat(fd);
         const bytes = Buffer.from(content, 'utf8');
         if (!info.isFile() || info.size < bytes.length) return false;
         // Overwriting blocks the file already has needs no free space; shrinking frees some.
-        await handle.write(bytes, 0, bytes.length, 0);
-        await handle.truncate(bytes.length);
-        await handle.chmod(TOMBSTONE_MODE);
-        await handle.sync();
+        await writeAll(fd, bytes);
+        await ftruncate(fd, bytes.length);
+        await fchmod(fd, TOMBSTONE_MODE);
       } finally {
-        await handle.close();
+        await close(fd);
       }
       await rename(reserve, join(this.dir, name));
-      await syncDirectory(this.dir);
       return true;
     } catch {
       return false;

@@ -1,10 +1,10 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { CheckSpec } from '../core/checks.ts';
 import { describeError } from '../core/errors.ts';
 import type { HttpPoster, ProbeResult, Prober } from '../core/ports.ts';
 import { probeExec } from './exec-check.ts';
+import { close, fstat, open } from './fs-async.ts';
 
 /** Runs readiness checks against the real network, filesystem and processes. */
 export class SystemProber implements Prober {
@@ -76,15 +76,15 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
 /** The file exists, is a regular file (after symlinks) and is not empty. Never blocks on a FIFO. */
 async function probeFile(path: string): Promise<ProbeResult> {
   try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fd = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const info = await handle.stat();
+      const info = await fstat(fd);
       if (!info.isFile()) return { ok: false, detail: 'not a regular file' };
       return info.size > 0
         ? { ok: true, detail: `${info.size} bytes` }
         : { ok: false, detail: 'empty' };
     } finally {
-      await handle.close();
+      await close(fd);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

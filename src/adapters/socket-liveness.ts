@@ -1,7 +1,7 @@
 import { openSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import type { Liveness } from '../core/ports.ts';
+import { unlink } from './fs-async.ts';
 
 /** sun_path holds 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;

@@ -1,5 +1,6 @@
 import type { LogFormat, LogLevel } from '../core/config.ts';
 import type { LogFields, Logger } from '../core/ports.ts';
+import { stderrSink } from './stderr-sink.ts';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -27,7 +28,7 @@ export class StreamLogger implements Logger {
 
   constructor(options: StreamLoggerOptions) {
     this.#options = options;
-    this.#sink = options.sink ?? process.stderr;
+    this.#sink = options.sink ?? stderrSink;
   }
 
   debug(message: string, fields?: LogFields): void {

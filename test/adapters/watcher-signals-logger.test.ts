@@ -1,27 +1,31 @@
 import { EventEmitter } from 'node:events';
-import { renameSync, writeFileSync } from 'node:fs';
+import { type FSWatcher, renameSync, watch, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
 import t, { type Test } from 'tap';
-import { ChokidarWatcher } from '../../src/adapters/chokidar-watcher.ts';
 import { DepPoller } from '../../src/adapters/dep-poller.ts';
+import { GraveyardWatcher, type WatchFactory } from '../../src/adapters/graveyard-watcher.ts';
 import { ProcessSignals } from '../../src/adapters/process-signals.ts';
 import { StreamLogger } from '../../src/adapters/stream-logger.ts';
 import { MemoryLogger } from '../helpers/fakes.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-/** An auto-mode watcher whose first chokidar watcher reports `error` right after it starts. */
-function watcherFailingFirst(t: Test, error: Error) {
+/**
+ * An auto-mode watcher whose first inotify watch fails: refused at once (`throws`), as Node does
+ * when no inotify instance or watch is left, or reporting `error` right after it started.
+ */
+function watcherFailingFirst(t: Test, error: Error, how: 'throws' | 'emits' = 'emits') {
   let calls = 0;
-  const factory = ((path: string, options: object) => {
-    const real: FSWatcher = watch(path, options);
-    if (++calls === 1) setImmediate(() => real.emit('error', error));
+  const factory: WatchFactory = (dir, listener) => {
+    calls += 1;
+    if (calls === 1 && how === 'throws') throw error;
+    const real: FSWatcher = watch(dir, { encoding: 'utf8' }, listener);
+    if (calls === 1) setImmediate(() => real.emit('error', error));
     return real;
-  }) as typeof watch;
+  };
   const dir = t.testdir();
   const logger = new MemoryLogger();
-  const watcher = new ChokidarWatcher(dir, {
+  const watcher = new GraveyardWatcher(dir, {
     mode: 'auto',
     pollIntervalMs: 50,
     names: ['main'],
@@ -36,7 +40,7 @@ for (const mode of ['auto', 'poll'] as const) {
   t.test(`${mode} mode reports tombstones renamed into place, not temporary files`, async (t) => {
     const dir = t.testdir();
     const seen: Array<string | undefined> = [];
-    const watcher = new ChokidarWatcher(dir, {
+    const watcher = new GraveyardWatcher(dir, {
       mode,
       pollIntervalMs: 50,
       names: ['main'],
@@ -78,22 +82,23 @@ t.test('polling looks only at the declared dependencies, however full the gravey
   t.same([...looked].sort(), [join(dir, 'main'), join(dir, 'queue')], 'nothing else is looked at');
 });
 
-t.test(
-  'falls back to polling when inotify is exhausted, and asks for a full re-read',
-  async (t) => {
-    // The first watcher fails the way chokidar reports an exhausted inotify.
-    const error = Object.assign(new Error('watch ENOSPC'), { code: 'ENOSPC' });
-    const { dir, logger, watcher } = watcherFailingFirst(t, error);
-    const seen: Array<string | undefined> = [];
-    await watcher.start((name) => seen.push(name));
-    await waitFor(() => watcher.polling && seen.includes(undefined), 'the switch to polling');
-    t.match(logger.messages('warn'), [
-      /inotify is unavailable \(ENOSPC\); polling the dependencies' tombstones every 50ms/,
-    ]);
-    writeFileSync(join(dir, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
-    await waitFor(() => seen.includes('main'), 'an event from the polling watcher');
-  },
-);
+for (const how of ['throws', 'emits'] as const) {
+  t.test(
+    `falls back to polling when inotify is exhausted (the watch ${how}), and asks for a full re-read`,
+    async (t) => {
+      const error = Object.assign(new Error('watch ENOSPC'), { code: 'ENOSPC' });
+      const { dir, logger, watcher } = watcherFailingFirst(t, error, how);
+      const seen: Array<string | undefined> = [];
+      await watcher.start((name) => seen.push(name));
+      await waitFor(() => watcher.polling && seen.includes(undefined), 'the switch to polling');
+      t.match(logger.messages('warn'), [
+        /inotify is unavailable \(ENOSPC\); polling the dependencies' tombstones every 50ms/,
+      ]);
+      writeFileSync(join(dir, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
+      await waitFor(() => seen.includes('main'), 'an event from the polling watcher');
+    },
+  );
+}
 
 t.test('other watcher errors are logged, not fatal, and ask for a full re-read', async (t) => {
   const { logger, watcher } = watcherFailingFirst(t, new Error('something odd'));

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { canEmulateContainers, RootFs, runInContainer } from '../helpers/chroot-container.ts';
@@ -298,5 +298,32 @@ t.test(
     const [original = 0, installed = 0] = rss;
     // Written in one big write, the copy was cached in large folios: ~20 MiB more per process.
     t.ok(installed <= original + 4096, `installed ${installed} KiB, original ${original} KiB`);
+  },
+);
+
+t.test(
+  "the executable's scripts come from warm code caches, for a plain container and for a sidecar",
+  { skip: built ? false : 'dist/ is not built: run npm run build first' },
+  async (t) => {
+    const graveyard = scratchDir('kubexit-cache-');
+    const run = (env: Record<string, string>) =>
+      spawnSync(join(DIST, 'kubexit', 'kubexit'), ['true'], {
+        env: {
+          ...process.env,
+          KUBEXIT_NAME: 'main',
+          KUBEXIT_GRAVEYARD: graveyard,
+          KUBEXIT_DEBUG_CODE_CACHE: '1',
+          ...env,
+        },
+        encoding: 'utf8',
+      });
+    const plain = run({});
+    t.equal(plain.status, 0, plain.stderr);
+    t.match(plain.stderr, /code cache kubexit\.cjs \(plain\): accepted/);
+    // A birth dependency written as kubexit writes it: born, so ready.
+    writeFileSync(join(graveyard, 'db'), 'Born: "2026-01-01T00:00:00Z"\n');
+    const sidecar = run({ KUBEXIT_NAME: 'sidecar', KUBEXIT_BIRTH_DEPS: 'db' });
+    t.equal(sidecar.status, 0, sidecar.stderr);
+    t.match(sidecar.stderr, /code cache kubexit\.cjs \(sidecar\): accepted/);
   },
 );

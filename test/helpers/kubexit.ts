@@ -66,7 +66,7 @@ export class Container {
 }
 
 /** `node bin/kubexit.js` on the Node running the tests, or a built binary. */
-function binCommand(): string[] {
+export function binCommand(): string[] {
   return KUBEXIT_BIN.endsWith('.js') ? [process.execPath, KUBEXIT_BIN] : [KUBEXIT_BIN];
 }
 
