@@ -38,8 +38,8 @@ import {
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { inject } from 'postject';
 import { loaderSource, trainCodeCaches, wrapScript } from './code-cache.ts';
+import { makeSingleExecutable, V8_FLAGS } from './sea.ts';
 
 type Arch = 'x64' | 'arm64';
 
@@ -48,15 +48,8 @@ const DIST = join(ROOT, 'dist');
 const CACHE = join(DIST, '.cache');
 /** Where the container image keeps its bundle (an init container mounts the volume at /kubexit). */
 const IMAGE_PATH = 'opt/kubexit';
-const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** The asset holding kubexit's main script. */
 const MAIN_ASSET = 'kubexit.cjs';
-/**
- * V8 flags of the executable: a small young generation and one V8 worker thread (a supervisor
- * allocates little and has nothing to do in parallel). The code caches are made under them too:
- * V8 refuses a cache made under other flags.
- */
-const V8_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'] as const;
 
 interface Bundle {
   /** The executable's entry script: loads the main asset. */
@@ -224,11 +217,6 @@ const SHARED_OPTIONS = {
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
-  // Libraries read import.meta.url in code paths kubexit doesn't use; give them the binary's own location.
-  define: { 'import.meta.url': 'import_meta_url' },
-  banner: {
-    js: 'const import_meta_url = require("node:url").pathToFileURL(process.execPath).href;',
-  },
 } as const;
 
 /**
@@ -283,38 +271,22 @@ async function buildExecutable(arch: Arch, bundle: Bundle, isHost: boolean): Pro
   const dir = join(DIST, `linux-${arch}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const blob = join(CACHE, `sea-${arch}.blob`);
-  const config = join(CACHE, `sea-${arch}.json`);
-  writeFileSync(
-    config,
-    JSON.stringify({
-      main: bundle.loader,
-      output: blob,
-      // The warm code caches hold V8 bytecode made by the host's Node: the host's only.
-      assets: isHost ? { ...bundle.assets, ...bundle.caches } : bundle.assets,
-      disableExperimentalSEAWarning: true,
-      // The container's NODE_OPTIONS is the application's, not ours: `--require` would inject its
-      // hooks into the supervisor, `--inspect` take its port, `--max-old-space-size=1` kill kubexit
-      // before it writes a tombstone. The supervised command still gets it (process.env is
-      // untouched); only this executable ignores it.
-      execArgvExtension: 'none',
-      execArgv: [...V8_FLAGS],
-      // Node's code cache, for the few lines of the loader; the scripts get warm caches (see
-      // scripts/code-cache.ts). A startup snapshot was measured too: it started ~25 ms sooner
-      // but kept ~7 MiB more private memory in every process; a sidecar starts once and then
-      // waits for the whole Job, so code caches it is.
-      useCodeCache: isHost,
-    }),
-  );
-  execFileSync(nodeFor(process.arch as Arch), ['--experimental-sea-config', config], {
-    stdio: 'inherit',
-  });
   const binary = join(dir, 'kubexit-node');
-  copyFileSync(nodeFor(arch), binary);
-  chmodSync(binary, 0o755);
-  // strip warns about Node's custom note sections; they are kept and harmless.
-  execFileSync(ARCHES[arch].strip, ['--strip-all', binary], { stdio: 'ignore' });
-  await inject(binary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  await makeSingleExecutable({
+    hostNode: nodeFor(process.arch as Arch),
+    targetNode: nodeFor(arch),
+    strip: ARCHES[arch].strip,
+    main: bundle.loader,
+    // The warm code caches hold V8 bytecode made by the host's Node: the host's only.
+    assets: isHost ? { ...bundle.assets, ...bundle.caches } : bundle.assets,
+    // Node's code cache, for the few lines of the loader; the scripts get warm caches (see
+    // scripts/code-cache.ts). A startup snapshot was measured too: it started ~25 ms sooner but
+    // kept ~7 MiB more private memory in every process; a sidecar starts once and then waits for
+    // the whole Job, so code caches it is.
+    useCodeCache: isHost,
+    work: join(CACHE, `sea-${arch}`),
+    output: binary,
+  });
   return binary;
 }
 

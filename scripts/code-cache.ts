@@ -44,7 +44,8 @@ export function cacheAsset(name: string, life: Life): string {
  * JavaScript that loads asset `name` (a wrapped script) with its code cache when the executable
  * has one (the scripts are bundled before the caches exist) and sets `module.exports` to what it
  * exports. `requireExpression` is what the script gets as `require`. The cache is read in place
- * (getRawAsset), not copied into the heap.
+ * (getRawAsset), not copied into the heap; the source is decoded by Buffer (getAsset's decoding
+ * loads TextDecoder, which costs start-up time).
  */
 export function loaderSource(name: string, requireExpression: string): string {
   const asset = JSON.stringify(name);
@@ -53,7 +54,8 @@ const sea = require('node:sea');
 const life = ${LIFE_EXPRESSION};
 let cachedData;
 try { cachedData = new Uint8Array(sea.getRawAsset(${asset} + '.' + life + '.v8cache')); } catch {}
-const script = new (require('node:vm').Script)(sea.getAsset(${asset}, 'utf8'), { filename: ${asset}, cachedData });
+const source = Buffer.from(sea.getRawAsset(${asset})).toString('utf8');
+const script = new (require('node:vm').Script)(source, { filename: ${asset}, cachedData });
 if (process.env.KUBEXIT_DEBUG_CODE_CACHE === '1') process.stderr.write('code cache ' + ${asset} + ' (' + life + '): ' + (cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted') + '\\n');
 const loaded = { exports: {} };
 script.runInThisContext()(loaded.exports, ${requireExpression}, loaded, process.execPath, require('node:path').dirname(process.execPath));

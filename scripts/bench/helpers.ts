@@ -139,13 +139,32 @@ function usecOf(dir: string): number {
   return Number(line[1]) / 1000;
 }
 
-/** Busy CPU time of the whole machine so far (ms), from /proc/stat: every process counts. */
+/** /proc's clock ticks (USER_HZ), 100 per second on Linux. */
+const TICK_MS = 10;
+
+/**
+ * Busy CPU time of the whole machine so far (ms), from /proc/stat: every process counts, and so
+ * does time the hypervisor gave to other guests (steal).
+ */
 export function machineBusyMs(): number {
   const fields =
     readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ??
     [];
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
-  return (user + nice + system + irq + softirq) * 10;
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) * TICK_MS;
+}
+
+/** CPU time (ms) of this process and of every child it has waited for, with theirs. */
+export function ownCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  // utime, stime, cutime, cstime are fields 14-17 of the whole line: 12-15 after the name.
+  const [utime = 0, stime = 0, cutime = 0, cstime = 0] = fields.slice(11, 15);
+  return (utime + stime + cutime + cstime) * TICK_MS;
 }
 
 /**

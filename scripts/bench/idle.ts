@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Floors } from './floor.ts';
 import {
   childrenOf,
   cpuMs,
@@ -28,6 +29,7 @@ export interface IdleRow {
 export async function measureIdle(
   instances: number,
   seconds: number,
+  floors: Floors,
   original?: string,
 ): Promise<IdleRow[]> {
   /** `front`: kubexit's front and the Node it starts, both counted. */
@@ -42,6 +44,12 @@ export async function measureIdle(
       label: 'bare idle node (same Node 24)',
       env: {},
       command: [NODE, '-e', 'setInterval(() => {}, 1e9)'],
+    },
+    {
+      label: "Node single executable doing a supervisor's least, waiting for its command",
+      env: {},
+      command: [floors.supervisor, 'sleep', '3600'],
+      supervisor: true,
     },
     {
       label: 'dist/kubexit waiting, inotify',

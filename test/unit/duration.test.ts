@@ -88,3 +88,17 @@ t.test(
     );
   },
 );
+
+t.test('the shortcut for <digits><unit> agrees with the full grammar', async (t) => {
+  for (const [simple, full] of [
+    ['0ms', '0.0ms'],
+    ['100ms', '100.0ms'],
+    ['30s', '30.0s'],
+    ['010s', '10.0s'],
+    ['5m', '5.0m'],
+    ['999999h', '999999.0h'],
+    ['1000000h', '1000000.0h'],
+  ]) {
+    t.equal(parseDuration(simple as string), parseDuration(full as string), simple as string);
+  }
+});
