@@ -1,4 +1,14 @@
-import { constants, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  type Stats,
+} from 'node:fs';
 import { join } from 'node:path';
 import { errorCode, GraveyardError } from '../core/errors.ts';
 import type { Graveyard, ReadResult } from '../core/ports.ts';
@@ -8,19 +18,14 @@ import {
   serializeTombstone,
   type Tombstone,
 } from '../core/tombstone.ts';
-import { makeDirectory, writeAtomically, writeTemp } from './atomic-file.ts';
 import {
-  close,
-  fchmod,
-  fstat,
-  ftruncate,
-  lstat,
-  open,
-  readStart,
-  rename,
-  unlink,
-  writeAll,
-} from './fs-async.ts';
+  makeDirectory,
+  removeQuietly,
+  writeAllSync,
+  writeAtomically,
+  writeTemp,
+} from './atomic-file.ts';
+import { close, fstat, open, readStart } from './fs-async.ts';
 
 const { O_WRONLY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
@@ -55,48 +60,42 @@ export class FsGraveyard implements Graveyard {
   }
 
   async prepare(name: string): Promise<void> {
-    const info = await makeDirectory(this.dir).catch((error: unknown) => {
+    let info: Stats;
+    try {
+      info = makeDirectory(this.dir);
+    } catch (error) {
       if (errorCode(error) !== 'ENOTDIR') throw unusable(this.dir, 'could not be created', error);
-    });
-    if (!info?.isDirectory())
-      throw new GraveyardError(
-        `graveyard ${this.dir} is not a directory; point KUBEXIT_GRAVEYARD at the shared emptyDir`,
-      );
+      throw notDirectory(this.dir);
+    }
+    if (!info.isDirectory()) throw notDirectory(this.dir);
     // Setting the final record's space aside also proves the graveyard writable: one write at
     // start-up, not two. Only when that fails is a tiny probe written, to tell "full" (a
     // warning) from "not writable" (exit 2). Written blocks count against the volume whether or
     // not they have reached the disk yet, so the reserve needs no fsync.
-    const reserve = writeAtomically(
-      this.dir,
-      reserveName(name),
-      Buffer.alloc(RESERVE_BYTES, 10),
-      0o600,
-    ).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    const replaceable = this.#checkReplaceable(name, info).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    const [reserveError, replaceError] = await Promise.all([reserve, replaceable]);
-    if (reserveError !== undefined) await this.#probe(reserveError);
-    if (replaceError !== undefined) throw replaceError;
+    try {
+      writeAtomically(this.dir, reserveName(name), Buffer.alloc(RESERVE_BYTES, 10), 0o600);
+    } catch (error) {
+      this.#probe(error);
+    }
+    await this.#checkReplaceable(name, info);
   }
 
   /** The reserve could not be made: fail if nothing can be written, else warn. */
-  async #probe(reserveError: unknown): Promise<void> {
-    const probe = await writeTemp(this.dir, 'probe\n', TOMBSTONE_MODE).catch((error: unknown) => {
+  #probe(reserveError: unknown): void {
+    let probe: string;
+    try {
+      probe = writeTemp(this.dir, 'probe\n', TOMBSTONE_MODE);
+    } catch (error) {
       throw unusable(this.dir, 'is not writable', error);
-    });
-    await unlink(probe).catch(() => {});
+    }
+    removeQuietly(probe);
     this.#warn(
       `could not set space aside for the final tombstone (${errorCode(reserveError)}); if the graveyard fills up it may not be written`,
     );
   }
 
   async write(name: string, tombstone: Tombstone): Promise<void> {
-    await writeAtomically(this.dir, name, serializeTombstone(tombstone), TOMBSTONE_MODE);
+    writeAtomically(this.dir, name, serializeTombstone(tombstone), TOMBSTONE_MODE);
   }
 
   async writeFinal(name: string, tombstone: Tombstone): Promise<void> {
@@ -104,13 +103,13 @@ export class FsGraveyard implements Graveyard {
     let last: unknown;
     for (let attempt = 1; attempt <= FINAL_ATTEMPTS; attempt++) {
       try {
-        await writeAtomically(this.dir, name, content, TOMBSTONE_MODE);
-        await unlink(join(this.dir, reserveName(name))).catch(() => {});
+        writeAtomically(this.dir, name, content, TOMBSTONE_MODE);
+        removeQuietly(join(this.dir, reserveName(name)));
         return;
       } catch (error) {
         last = error;
         const code = errorCode(error);
-        if (NO_SPACE.has(code) && (await this.#writeFromReserve(name, content))) return;
+        if (NO_SPACE.has(code) && this.#writeFromReserve(name, content)) return;
         if (!TRANSIENT.has(code) && !NO_SPACE.has(code)) throw error;
       }
       if (attempt < FINAL_ATTEMPTS) await sleep(FIRST_RETRY_MS * 2 ** (attempt - 1));
@@ -157,7 +156,7 @@ export class FsGraveyard implements Graveyard {
    */
   async #checkReplaceable(name: string, dirInfo: Stats): Promise<void> {
     const path = join(this.dir, name);
-    const entry = await lstat(path).catch(() => undefined);
+    const entry = lstatSync(path, { throwIfNoEntry: false });
     if (entry?.isDirectory())
       throw new GraveyardError(
         `graveyard entry ${path} is a directory, so this container's tombstone can't be written there; remove it`,
@@ -166,11 +165,11 @@ export class FsGraveyard implements Graveyard {
     if (entry === undefined || uid === undefined || entry.uid === uid) return;
     const copy = await this.read(name);
     const content = copy.kind === 'ok' ? serializeTombstone(copy.tombstone) : '';
-    const temp = await writeTemp(this.dir, content, TOMBSTONE_MODE);
+    const temp = writeTemp(this.dir, content, TOMBSTONE_MODE);
     try {
-      await rename(temp, path);
+      renameSync(temp, path);
     } catch (error) {
-      await unlink(temp).catch(() => {});
+      removeQuietly(temp);
       const sticky = (dirInfo.mode & 0o1000) !== 0 ? ' and the graveyard is sticky' : '';
       throw new GraveyardError(
         `graveyard entry ${path} belongs to uid ${entry.uid}${sticky}, so this container (uid ${uid}) can't replace its tombstone (${errorCode(error)}): remove that file, give each container its own name, or run the containers as the same user`,
@@ -179,22 +178,22 @@ export class FsGraveyard implements Graveyard {
   }
 
   /** Writes the final record into the reserve made at start-up, in place, then renames it. */
-  async #writeFromReserve(name: string, content: string): Promise<boolean> {
+  #writeFromReserve(name: string, content: string): boolean {
     const reserve = join(this.dir, reserveName(name));
     try {
-      const fd = await open(reserve, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+      const fd = openSync(reserve, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
       try {
-        const info = await fstat(fd);
+        const info = fstatSync(fd);
         const bytes = Buffer.from(content, 'utf8');
         if (!info.isFile() || info.size < bytes.length) return false;
         // Overwriting blocks the file already has needs no free space; shrinking frees some.
-        await writeAll(fd, bytes);
-        await ftruncate(fd, bytes.length);
-        await fchmod(fd, TOMBSTONE_MODE);
+        writeAllSync(fd, bytes);
+        ftruncateSync(fd, bytes.length);
+        fchmodSync(fd, TOMBSTONE_MODE);
       } finally {
-        await close(fd);
+        closeSync(fd);
       }
-      await rename(reserve, join(this.dir, name));
+      renameSync(reserve, join(this.dir, name));
       return true;
     } catch {
       return false;
@@ -224,6 +223,12 @@ function openFailure(error: unknown): ReadResult {
   if (code === 'ELOOP')
     return { kind: 'invalid', problem: 'is a symbolic link (tombstones must be regular files)' };
   return { kind: 'invalid', problem: `could not be opened (${code})` };
+}
+
+function notDirectory(dir: string): GraveyardError {
+  return new GraveyardError(
+    `graveyard ${dir} is not a directory; point KUBEXIT_GRAVEYARD at the shared emptyDir`,
+  );
 }
 
 function unusable(dir: string, what: string, error: unknown): GraveyardError {

@@ -32,6 +32,11 @@ export class ProcessSignals implements SignalSource {
     };
   }
 
+  settle(): Promise<void> {
+    // setImmediate runs after the event loop's poll phase, where libuv hands signals over.
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
   /** Removes the listeners (tests; the process itself keeps them until it exits). */
   dispose(): void {
     for (const [signal, listener] of this.#listeners) this.#target.off(signal, listener);

@@ -1,7 +1,7 @@
 import { openSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import type { Liveness } from '../core/ports.ts';
-import { unlink } from './fs-async.ts';
+import { removeQuietly } from './atomic-file.ts';
 
 /** sun_path holds 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -31,7 +31,7 @@ export class SocketLiveness implements Liveness {
     if (path === undefined) return false;
     // Whatever is at the name — the socket of this container's previous run, or something planted
     // — is replaced (unlink removes a symlink, never its target).
-    await unlink(path).catch(() => {});
+    removeQuietly(path);
     const server = createServer((socket) => holdOpen(socket));
     server.maxConnections = MAX_CONNECTIONS;
     try {

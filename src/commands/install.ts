@@ -32,12 +32,14 @@ export async function install(options: InstallOptions): Promise<number> {
     );
   }
   const home = homeOf(executable);
-  await makeDirectory(join(target, 'lib')).catch((error: unknown) => {
+  try {
+    makeDirectory(join(target, 'lib'));
+  } catch (error) {
     throw new SupervisorError(
       `could not create ${target} (${errorCode(error)}): mount a writable volume there`,
       2,
     );
-  });
+  }
   const files = await bundledFiles(join(home, 'lib'));
   for (const file of files) await copy(join(home, 'lib', file), join(target, 'lib', file));
   await copy(join(home, 'kubexit'), join(target, name));

@@ -84,6 +84,11 @@ export interface Launcher {
 export interface SignalSource {
   /** Calls `handler` once per signal received; returns a function that stops listening. */
   subscribe(handler: (signal: SignalName) => void): () => void;
+  /**
+   * Resolves once every signal already sent to this process has reached the handler: Node
+   * delivers signals in its event loop, and start-up may otherwise never give it a turn.
+   */
+  settle(): Promise<void>;
 }
 
 export interface Clock {

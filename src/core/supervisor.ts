@@ -106,6 +106,10 @@ export class Supervisor {
       interrupted: () => this.#interrupted(),
     });
     if (blocked !== undefined) return blocked;
+    // A SIGTERM that came during start-up must keep the command from starting at all.
+    await this.#ports.signals.settle();
+    const interrupted = this.#interrupted();
+    if (interrupted !== undefined) return interrupted;
     return this.#runChild();
   }
 

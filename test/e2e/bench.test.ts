@@ -34,7 +34,10 @@ t.test('npm run bench -- --quick runs and reports every measurement', { skip }, 
     t.match(report, heading);
   }
   t.match(report, /Machine: \d+ × .+, \d+ GiB, Linux .+, Node v24/);
-  t.match(report, /\| dist\/kubexit -- true \| [\d.]+ \([\d.]+–[\d.]+\) \|/);
+  t.match(
+    report,
+    /\| dist\/kubexit -- true \| [\d.]+ \([\d.]+–[\d.]+\) \| [\d.]+ \([\d.]+–[\d.]+\) \|/,
+  );
   t.match(report, /\| inotify \| 3 \|/);
   t.match(report, /\| polling every 100 ms \| 3 \|/);
   t.equal(run.stdout.trim(), report.trim(), 'the table is printed too');

@@ -146,6 +146,9 @@ export class FakeSignals implements SignalSource {
   emit(signal: string): void {
     this.#handler?.(signal);
   }
+  settle(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** Time moves only when the test calls advance(). */

@@ -244,6 +244,19 @@ t.test(
   },
 );
 
+t.test(
+  'a SIGTERM that reaches the handler only when start-up lets it (settle) still keeps the child from starting',
+  async (t) => {
+    const pod = setup(configOf({}));
+    // Node hands signals over in its event loop: here, the SIGTERM sent during start-up arrives
+    // exactly when the supervisor asks for pending signals, just before it would launch.
+    pod.signals.settle = async () => pod.signals.emit('SIGTERM');
+    const outcome = await pod.start();
+    t.match(outcome, { exitCode: 143, reason: 'signal-before-start', signal: 'SIGTERM' });
+    t.equal(pod.launcher.launches.length, 0);
+  },
+);
+
 t.test('command not found exits 127, not executable 126, both with a tombstone', async (t) => {
   for (const [errorCode, exitCode] of [
     ['ENOENT', 127],
