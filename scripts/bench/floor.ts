@@ -3,7 +3,7 @@
  *                               prints their paths as JSON (what buildFloors reads).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE, ROOT } from './helpers.ts';
@@ -55,7 +55,7 @@ async function build(): Promise<Floors> {
   const make = async (name: string, source: string) => {
     const main = join(dir, `${name}.js`);
     writeFileSync(main, source);
-    const output = join(dir, name);
+    const made = join(dir, `${name}.made`);
     await makeSingleExecutable({
       hostNode: NODE,
       targetNode: NODE,
@@ -63,8 +63,15 @@ async function build(): Promise<Floors> {
       main,
       useCodeCache: true,
       work: join(dir, name),
-      output,
+      output: made,
     });
+    // Copied by the kernel, as the build installs dist/lib/kubexit-node: the injected file was
+    // written in one go, which leaves it cached in large folios, and every process running it
+    // would map ~20 MiB more than one running a copy.
+    const output = join(dir, name);
+    rmSync(output, { force: true });
+    copyFileSync(made, output);
+    chmodSync(output, 0o755);
     return output;
   };
   return {

@@ -120,7 +120,7 @@ export function removeQuietly(path: string): void {
   } catch {}
 }
 
-function closeQuietly(fd: number): void {
+export function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
   } catch {}

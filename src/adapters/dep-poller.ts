@@ -1,5 +1,5 @@
+import { type BigIntStats, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { lstat } from './fs-async.ts';
 
 /**
  * Polling, for when inotify is unavailable or exhausted (or `--watch poll`): every interval, one
@@ -13,12 +13,17 @@ export class DepPoller {
   readonly #names: readonly string[];
   readonly #intervalMs: number;
   readonly #seen = new Map<string, string>();
-  readonly #lstat: typeof lstat;
+  readonly #lstat: StatFunction;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
   /** `stat` is lstat; tests wrap it to see what is looked at. */
-  constructor(dir: string, names: readonly string[], intervalMs: number, stat = lstat) {
+  constructor(
+    dir: string,
+    names: readonly string[],
+    intervalMs: number,
+    stat: StatFunction = lstatOrUndefined,
+  ) {
     this.#dir = dir;
     this.#names = names;
     this.#intervalMs = intervalMs;
@@ -52,8 +57,20 @@ export class DepPoller {
 
   /** What identifies a version of an entry: inode, size and times; or its absence. */
   async #stateOf(name: string): Promise<string> {
-    const info = await this.#lstat(join(this.#dir, name), { bigint: true }).catch(() => undefined);
+    const info = this.#lstat(join(this.#dir, name));
     if (info === undefined) return 'absent';
     return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${info.mode}`;
+  }
+}
+
+/** What the poller knows of an entry: its lstat, undefined when it can't be had (gone). */
+export type StatFunction = (path: string) => BigIntStats | undefined;
+
+/** Synchronous, like the graveyard's reads: one small system call per dependency and interval. */
+function lstatOrUndefined(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
   }
 }
