@@ -1,6 +1,12 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CommandLine } from './cli.ts';
-import { collectRawValues, OPTION_SPECS, type OptionKey, type RawValue } from './core/options.ts';
+import {
+  collectRawValues,
+  OPTION_SPECS,
+  type OptionKey,
+  type OptionSpec,
+  type RawValue,
+} from './core/options.ts';
 
 const EXIT_HELP = `
 Subcommands: "kubexit install <dir>" copies kubexit into a directory (an init container's job);
@@ -12,7 +18,7 @@ Everything from the first argument that is not an option belongs to the command,
 Each option can also be set by its environment variable; a flag wins over the variable.
 
 Exit codes: the command's own code; 128+N when signal N killed it; 0 when death
-dependencies stopped it (unless --ignore-code-on-death-deps=false); 1 birth timeout;
+dependencies stopped it (unless --no-ignore-code-on-death-deps); 1 birth timeout;
 2 invalid configuration or unusable graveyard; 125 internal error; 126 command not
 executable; 127 command not found.`;
 
@@ -26,14 +32,19 @@ export function parseFlags(
   const program = buildProgram(version, (text) => {
     output += text;
   });
+  const normalized = normalizeBooleanFlags(argv);
+  if (!normalized.ok) {
+    const raw = { values: salvageValues(normalized.rest, env, version), command: [] };
+    return { kind: 'invalid', problem: normalized.problem, raw };
+  }
   try {
-    program.parse([...argv], { from: 'user' });
+    program.parse(normalized.argv, { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return { kind: 'exit', code: 0, output };
     // The other options still name the container and its shutdown URLs, so the ending can write
     // a tombstone and stop the sidecars that can't be wrapped.
-    const raw = { values: salvageValues(argv, env, version), command: [] };
+    const raw = { values: salvageValues(normalized.argv, env, version), command: [] };
     return { kind: 'invalid', problem: describeProblem(error), raw };
   }
   return { kind: 'run', raw: { values: collectValues(program, env), command: program.args } };
@@ -55,6 +66,11 @@ function buildProgram(version: string, write: (text: string) => void): Command {
     .addHelpText('after', EXIT_HELP);
   for (const spec of OPTION_SPECS) {
     const where = `${spec.env}${spec.default ? `, default ${spec.default}` : ''}`;
+    if (isBoolean(spec)) {
+      program.addOption(new Option(`--${spec.flag}`, `${spec.description} [${where}]`));
+      program.addOption(new Option(`--no-${spec.flag}`, `the opposite of --${spec.flag}`));
+      continue;
+    }
     const option = new Option(
       `--${spec.flag} <${spec.valueName}>`,
       `${spec.description} [${where}]`,
@@ -62,6 +78,82 @@ function buildProgram(version: string, write: (text: string) => void): Command {
     program.addOption(option.argParser(onlyOnce(spec.flag)));
   }
   return program;
+}
+
+function isBoolean(spec: OptionSpec): boolean {
+  return spec.valueName === 'bool';
+}
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  true: true,
+  '1': true,
+  false: false,
+  '0': false,
+};
+
+type Normalized =
+  | { readonly ok: true; readonly argv: string[] }
+  | { readonly ok: false; readonly problem: string; readonly rest: string[] };
+
+/**
+ * Boolean flags work bare, as in every CLI (`--shutdown-on-success-only`), negated
+ * (`--no-shutdown-on-success-only`), or with a value joined by `=` (true, false, 1 or 0), which
+ * is turned into one of the first two here. A value after a space is never taken: the next word
+ * may be the command. Only the options before the command are looked at, and each boolean flag
+ * may be given once.
+ */
+function normalizeBooleanFlags(argv: readonly string[]): Normalized {
+  const out: string[] = [];
+  const seen = new Map<string, string>();
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string;
+    if (arg === '--' || arg === '-' || !arg.startsWith('-')) {
+      out.push(...argv.slice(index));
+      break;
+    }
+    const equals = arg.indexOf('=');
+    const name = equals < 0 ? arg : arg.slice(0, equals);
+    const spec = OPTION_SPECS.find(
+      (candidate) => `--${candidate.flag}` === name || `--no-${candidate.flag}` === name,
+    );
+    if (spec === undefined || !isBoolean(spec)) {
+      out.push(arg);
+      // An option that takes a value given after a space: that word is the value, not the command.
+      if (spec !== undefined && equals < 0 && index + 1 < argv.length) {
+        index += 1;
+        out.push(argv[index] as string);
+      }
+      continue;
+    }
+    const rest = [...out, ...argv.slice(index + 1)];
+    let value = !name.startsWith('--no-');
+    if (equals >= 0) {
+      const word =
+        BOOLEAN_WORDS[
+          arg
+            .slice(equals + 1)
+            .trim()
+            .toLowerCase()
+        ];
+      if (word === undefined || !value)
+        return {
+          ok: false,
+          problem: `${arg} is not a boolean flag value: give --${spec.flag} alone, --no-${spec.flag}, or --${spec.flag}=true|false|1|0`,
+          rest,
+        };
+      value = word;
+    }
+    const previous = seen.get(spec.flag);
+    if (previous !== undefined)
+      return {
+        ok: false,
+        problem: `--${spec.flag} is given twice (${previous}, then ${arg}): give it once`,
+        rest,
+      };
+    seen.set(spec.flag, arg);
+    out.push(value ? `--${spec.flag}` : `--no-${spec.flag}`);
+  }
+  return { ok: true, argv: out };
 }
 
 /**
@@ -113,7 +205,13 @@ function collectValues(
   program: Command,
   env: NodeJS.ProcessEnv,
 ): Partial<Record<OptionKey, RawValue>> {
-  return collectRawValues(program.opts<Record<string, string | undefined>>(), env);
+  // Boolean flags arrive as true or false; the configuration reads every value as text.
+  const flags = Object.fromEntries(
+    Object.entries(program.opts<Record<string, string | boolean | undefined>>()).map(
+      ([key, value]) => [key, typeof value === 'boolean' ? String(value) : value],
+    ),
+  );
+  return collectRawValues(flags, env);
 }
 
 /** Commander's message, with the fix. */

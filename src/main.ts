@@ -22,6 +22,7 @@ import { EXIT_CODES } from './core/exit-codes.ts';
 import { isSafeName } from './core/names.ts';
 import { failureOutcome, type Outcome } from './core/outcome.ts';
 import type { Logger, PodReadiness } from './core/ports.ts';
+import { redactSecrets } from './core/redact.ts';
 import { Supervisor } from './core/supervisor.ts';
 import { TombstoneWriter } from './core/tombstone-writer.ts';
 
@@ -147,7 +148,7 @@ async function report(run: () => Promise<number>): Promise<number> {
   } catch (error) {
     const code = isSupervisorError(error) ? error.exitCode : EXIT_CODES.internal;
     const kind = isSupervisorError(error) ? 'error' : 'internal error (please report it)';
-    stderrSink.write(`kubexit: ${kind}: ${describeError(error)}\n`);
+    stderrSink.write(redactSecrets(`kubexit: ${kind}: ${describeError(error)}\n`));
     return code;
   }
 }

@@ -1,10 +1,10 @@
 import { constants } from 'node:fs';
 import { connect } from 'node:net';
 import type { CheckSpec } from '../core/checks.ts';
-import { describeError } from '../core/errors.ts';
 import type { HttpPoster, ProbeResult, Prober } from '../core/ports.ts';
 import { probeExec } from './exec-check.ts';
 import { close, fstat, open } from './fs-async.ts';
+import { httpRequest } from './http-request.ts';
 
 /** Runs readiness checks against the real network, filesystem and processes. */
 export class SystemProber implements Prober {
@@ -13,7 +13,7 @@ export class SystemProber implements Prober {
       case 'tcp':
         return probeTcp(check.host, check.port, timeoutMs);
       case 'http':
-        return request('GET', check.url, timeoutMs);
+        return httpRequest('GET', check.url, timeoutMs);
       case 'file':
         return probeFile(check.path);
       case 'exec':
@@ -25,7 +25,7 @@ export class SystemProber implements Prober {
 /** POSTs to shutdown endpoints. */
 export class FetchPoster implements HttpPoster {
   post(url: string, timeoutMs: number): Promise<ProbeResult> {
-    return request('POST', url, timeoutMs);
+    return httpRequest('POST', url, timeoutMs);
   }
 }
 
@@ -44,33 +44,6 @@ function probeTcp(host: string, port: number, timeoutMs: number): Promise<ProbeR
       finish({ ok: false, detail: error.code ?? error.message }),
     );
   });
-}
-
-/** One HTTP request with a deadline; 2xx is ok. The body is drained so the connection is freed. */
-async function request(
-  method: 'GET' | 'POST',
-  url: string,
-  timeoutMs: number,
-): Promise<ProbeResult> {
-  try {
-    const response = await fetch(url, {
-      method,
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'follow',
-    });
-    await response.body?.cancel().catch(() => {});
-    const detail = `HTTP ${response.status}`;
-    return { ok: response.status >= 200 && response.status < 300, detail };
-  } catch (error) {
-    return { ok: false, detail: describeFetchError(error, timeoutMs) };
-  }
-}
-
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && error.name === 'TimeoutError')
-    return `no answer within ${timeoutMs}ms`;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? describeError(error);
 }
 
 /** The file exists, is a regular file (after symlinks) and is not empty. Never blocks on a FIFO. */

@@ -1,5 +1,6 @@
 import type { LogFormat, LogLevel } from '../core/config.ts';
 import type { LogFields, Logger } from '../core/ports.ts';
+import { redactSecrets } from '../core/redact.ts';
 import { stderrSink } from './stderr-sink.ts';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -52,8 +53,11 @@ export class StreamLogger implements Logger {
     this.#sink.write(`${this.#format(level, message, fields)}\n`);
   }
 
-  #format(level: LogLevel, message: string, fields: LogFields | undefined): string {
+  /** Every line and field without credentials (see core/redact.ts). */
+  #format(level: LogLevel, rawMessage: string, rawFields: LogFields | undefined): string {
     const { name, format } = this.#options;
+    const message = redactSecrets(rawMessage);
+    const fields = rawFields === undefined ? undefined : redactFields(rawFields);
     if (format === 'json') {
       const time = this.#options.now?.() ?? new Date().toISOString();
       return JSON.stringify({ time, level, name, msg: message, ...fields });
@@ -62,4 +66,14 @@ export class StreamLogger implements Logger {
     const extra = level === 'debug' && fields !== undefined ? ` ${JSON.stringify(fields)}` : '';
     return `kubexit${name === undefined ? '' : `[${name}]`}: ${label}${message}${extra}`;
   }
+}
+
+function redactFields(fields: LogFields): LogFields {
+  const redacted: Record<string, LogFields[string]> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === 'string') redacted[key] = redactSecrets(value);
+    else if (Array.isArray(value)) redacted[key] = value.map((item: string) => redactSecrets(item));
+    else redacted[key] = value;
+  }
+  return redacted;
 }

@@ -4,6 +4,7 @@ import { install } from './install.ts';
 
 export { copyAsCp } from './copy.ts';
 
+import { redactSecrets } from '../core/redact.ts';
 import { status } from './status.ts';
 
 /** Runs `kubexit install <dir>` or `kubexit status`; returns the exit code. */
@@ -11,7 +12,8 @@ export async function runSubcommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const out = (text: string) => process.stdout.write(text);
+  // Whatever a subcommand prints goes out without credentials (core/redact.ts).
+  const out = (text: string) => process.stdout.write(redactSecrets(text));
   let code: Promise<number> = Promise.resolve(0);
   const program = new Command('kubexit')
     .exitOverride()

@@ -8,6 +8,8 @@
  *   exec:cmd arg…           the command exits 0 (no shell; arguments split on spaces,
  *                           or a JSON array: exec:["cmd","an arg"])
  */
+import { redactSecrets } from './redact.ts';
+
 export type CheckSpec =
   | { readonly kind: 'tcp'; readonly text: string; readonly host: string; readonly port: number }
   | { readonly kind: 'http'; readonly text: string; readonly url: string }
@@ -98,11 +100,7 @@ function parseJsonWords(text: string): string[] | undefined {
   }
 }
 
-/** The check as shown in logs: URLs without credentials. */
+/** The check as shown in logs and messages: URLs without credentials. */
 export function describeCheck(check: CheckSpec): string {
-  if (check.kind !== 'http') return check.text;
-  const url = new URL(check.url);
-  url.username = '';
-  url.password = '';
-  return url.href;
+  return redactSecrets(check.kind === 'http' ? check.url : check.text);
 }

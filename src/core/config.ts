@@ -42,9 +42,9 @@ export interface Config {
   readonly args: readonly string[];
 }
 
-/** Go's strconv.ParseBool spellings, which kubexit manifests may use. */
-const TRUE_WORDS = new Set(['1', 't', 'true']);
-const FALSE_WORDS = new Set(['0', 'f', 'false']);
+/** Booleans: true or false (any case), 1 or 0; anything else is refused (exit 2). */
+const TRUE_WORDS = new Set(['1', 'true']);
+const FALSE_WORDS = new Set(['0', 'false']);
 
 /** Collects problems instead of stopping at the first, so one run shows every mistake. */
 class Problems {
@@ -267,7 +267,7 @@ function parseBool(raw: RawValue, problems: Problems): boolean {
   const word = raw.value.trim().toLowerCase();
   if (TRUE_WORDS.has(word)) return true;
   if (FALSE_WORDS.has(word)) return false;
-  problems.add(raw, 'is not a boolean: use true or false');
+  problems.add(raw, 'is not a boolean: use true, false, 1 or 0');
   return false;
 }
 

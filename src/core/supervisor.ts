@@ -4,6 +4,7 @@ import { describeCheck } from './checks.ts';
 import type { Config } from './config.ts';
 import { DeathWatch } from './death-watch.ts';
 import { DependencyView } from './dependency-view.ts';
+import { formatDuration } from './duration.ts';
 import { endLife } from './ending.ts';
 import {
   childOutcome,
@@ -100,6 +101,7 @@ export class Supervisor {
   async #live(): Promise<Outcome> {
     const { name } = this.#config;
     await this.#ports.graveyard.prepare(name);
+    this.#ports.logger.info(planOf(this.#config));
     await this.#startWatching();
     const blocked = await new BirthWait(this.#config, this.#ports, this.#view).run({
       changes: this.#changes,
@@ -174,11 +176,9 @@ export class Supervisor {
     const child = launched.child;
     this.#child = child;
     const born = this.#ports.clock.now();
-    this.#ports.logger.info(`started ${command} (pid ${child.pid})`, {
-      pid: child.pid,
-      command,
-      args,
-    });
+    // Arguments may carry secrets (--password=…): logged at debug level only.
+    this.#ports.logger.info(`started ${command} (pid ${child.pid})`, { pid: child.pid, command });
+    this.#ports.logger.debug(`arguments of ${command}`, { args });
     if (this.#terminatedBy !== undefined) child.signalGroup(this.#terminatedBy);
     // While the child starts: nobody follows the socket before the tombstone that names it.
     await this.#holdLivenessSocket();
@@ -247,4 +247,30 @@ export class Supervisor {
     }
     return failureOutcome(error);
   }
+}
+
+/**
+ * One line at start saying what this container waits for and what will end it: what people read
+ * first in `kubectl logs` when a pod doesn't do what they expected.
+ */
+export function planOf(config: Config): string {
+  const birth = [...config.birthDeps, ...config.birthChecks.map(describeCheck)];
+  const starts =
+    birth.length === 0
+      ? 'starts at once'
+      : `starts when ${birth.join(', ')} ${birth.length === 1 ? 'is' : 'are'} ready (timeout ${formatDuration(config.birthTimeoutMs)})`;
+  const deaths = config.deathDeps;
+  const ends =
+    deaths.length === 0
+      ? 'ends when it exits'
+      : `ends when it exits, or is stopped with ${config.stopSignal} when ${
+          deaths.length === 1 ? deaths[0] : `${config.deathDepsPolicy} of ${deaths.join(', ')}`
+        } ${deaths.length === 1 || config.deathDepsPolicy === 'any' ? 'dies' : 'die'}`;
+  const ready =
+    config.readyCheck === undefined
+      ? ''
+      : `; ready when ${describeCheck(config.readyCheck)} passes`;
+  const shutdown =
+    config.shutdownUrls.length === 0 ? '' : `; then calls ${config.shutdownUrls.join(', ')}`;
+  return `${config.command} (as ${config.name}, graveyard ${config.graveyard}) ${starts}; ${ends}${ready}${shutdown}`;
 }

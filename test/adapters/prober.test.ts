@@ -130,3 +130,63 @@ t.test('the poster POSTs, and reports 2xx as ok', async (t) => {
   server.status = 404;
   t.same(await poster.post(`${base}/missing`, 1000), { ok: false, detail: 'HTTP 404' });
 });
+
+t.test(
+  'http checks and shutdown calls reach ports the browser Fetch standard blocks',
+  async (t) => {
+    // Sidecars listen on these (X11's 6000, IRC's 6665–6669, NFS's 2049, SIP's 5060, 10080).
+    let server: TestHttpServer | undefined;
+    let base = '';
+    for (const port of [6000, 6665, 10080, 2049, 5060]) {
+      const candidate = new TestHttpServer();
+      try {
+        base = await candidate.listen(port);
+        server = candidate;
+        break;
+      } catch {
+        await candidate.close().catch(() => {});
+      }
+    }
+    if (server === undefined) {
+      t.comment('every blocked port is taken on this machine');
+      return;
+    }
+    const listening = server;
+    t.teardown(() => listening.close());
+    t.same(await prober.probe(check(`${base}/ready`), 1000), { ok: true, detail: 'HTTP 200' });
+    t.same(await new FetchPoster().post(`${base}/quit`, 1000), { ok: true, detail: 'HTTP 200' });
+  },
+);
+
+t.test(
+  'credentials in a URL go as a Basic Authorization header, to that origin only',
+  async (t) => {
+    const server = new TestHttpServer();
+    const base = await server.listen();
+    const elsewhere = new TestHttpServer();
+    const other = await elsewhere.listen();
+    t.teardown(async () => {
+      await server.close();
+      await elsewhere.close();
+    });
+    const withCredentials = base.replace('http://', 'http://admin:p%40ss%3Aword@');
+    t.same(await prober.probe(check(`${withCredentials}/ready`), 1000), {
+      ok: true,
+      detail: 'HTTP 200',
+    });
+    t.same(await new FetchPoster().post(`${withCredentials}/quit`, 1000), {
+      ok: true,
+      detail: 'HTTP 200',
+    });
+    const expected = `Basic ${Buffer.from('admin:p@ss:word').toString('base64')}`;
+    t.same(server.authorizations, [expected, expected]);
+    // A redirect to another origin doesn't take the credentials along.
+    server.redirectTo = `${other}/moved`;
+    t.same(await prober.probe(check(`${withCredentials}/ready`), 1000), {
+      ok: true,
+      detail: 'HTTP 200',
+    });
+    t.same(elsewhere.authorizations, ['']);
+    t.same(elsewhere.requests, [{ method: 'GET', url: '/moved' }]);
+  },
+);

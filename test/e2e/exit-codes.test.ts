@@ -148,6 +148,11 @@ t.test('json logs: one object per line on stderr', async (t) => {
     .split('\n')
     .map((line) => JSON.parse(line));
   t.match(records, [
+    {
+      level: 'info',
+      name: 'main',
+      msg: /^true \(as main, graveyard .*\) starts at once; ends when it exits$/,
+    },
     { level: 'info', name: 'main', msg: /started true/, pid: Number },
     { level: 'info', name: 'main', msg: 'child exited with code 0', exitCode: 0, reason: 'exited' },
   ]);

@@ -58,5 +58,5 @@ t.test('tells endpoints from container names', async (t) => {
 t.test('never logs URL credentials', async (t) => {
   const parsed = parseCheck('http://user:secret@vault:8200/health');
   t.ok(parsed.ok);
-  if (parsed.ok) t.equal(describeCheck(parsed.check), 'http://vault:8200/health');
+  if (parsed.ok) t.equal(describeCheck(parsed.check), 'http://***@vault:8200/health');
 });

@@ -117,7 +117,7 @@ t.test(
     );
     t.match(problems.join('\n'), /KUBEXIT_GRACEPERIOD="30 seconds" is not a duration such as 30s/);
     t.match(problems.join('\n'), /"SIGNOPE" is not a Linux signal/);
-    t.match(problems.join('\n'), /"yes" is not a boolean: use true or false/);
+    t.match(problems.join('\n'), /"yes" is not a boolean: use true, false, 1 or 0/);
     t.match(problems.join('\n'), /"some" is not one of: any, all/);
     t.match(problems.join('\n'), /"loud" is not one of: debug, info, warn, error/);
     t.match(problems.join('\n'), /"xml" is not one of: text, json/);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Config } from '../../src/core/config.ts';
 import { GraveyardError } from '../../src/core/errors.ts';
-import { Supervisor } from '../../src/core/supervisor.ts';
+import { planOf, Supervisor } from '../../src/core/supervisor.ts';
 import { configOf } from '../helpers/config.ts';
 import {
   FakeClock,
@@ -69,6 +69,7 @@ t.test('waits for birth dependencies to be born before starting the child', asyn
   await settle();
   t.equal(pod.launcher.launches.length, 0, 'not started while dependencies are missing');
   t.match(pod.logger.messages('info'), [
+    'app (as me, graveyard /graveyard) starts when queue, proxy are ready (timeout 30s); ends when it exits',
     /waiting for birth dependencies: queue, proxy \(timeout 30s\)/,
   ]);
   pod.graveyard.put('queue', BORN);
@@ -776,4 +777,20 @@ t.test('API mode refused by RBAC falls back to tombstones alone', async (t) => {
   t.equal(pod.launcher.launches.length, 1, 'born is ready again, as without the API');
   pod.child.exit({ exitCode: 0 });
   await running;
+});
+
+t.test('the plan line says what the container waits for and what ends it', async (t) => {
+  t.equal(
+    planOf(
+      configOf({
+        deathDeps: 'main,db',
+        deathDepsPolicy: 'all',
+        readyCheck: 'tcp://localhost:5672',
+        shutdownUrls: 'http://u:p@127.0.0.1:15000/quitquitquit',
+      }),
+    ),
+    'app (as me, graveyard /graveyard) starts at once; ends when it exits, or is stopped with SIGTERM when all of main, db die; ready when tcp://localhost:5672 passes; then calls http://u:p@127.0.0.1:15000/quitquitquit',
+    'credentials are left to the logger, which redacts every line',
+  );
+  t.match(planOf(configOf({ deathDeps: 'main' })), /stopped with SIGTERM when main dies$/);
 });
