@@ -6,10 +6,10 @@
 #
 #   initContainers:
 #     - name: kubexit
-#       image: kubexit:<version>          # runs: kubexit install /kubexit
+#       image: ghcr.io/kubexit/kubexit:<version>   # runs: kubexit install /kubexit
 #       volumeMounts: [{name: kubexit, mountPath: /kubexit}]
 #
-# or copied into another image: COPY --from=kubexit:<version> /opt/kubexit /opt/kubexit
+# or copied into another image: COPY --from=ghcr.io/kubexit/kubexit:<version> /opt/kubexit /opt/kubexit
 #
 # Multi-arch: docker buildx build --platform linux/amd64,linux/arm64 .
 # Both architectures are built on amd64 (Node's arm64 binary comes from the npm registry and is

@@ -1,7 +1,17 @@
 #!/usr/bin/env node
+// kubexit run from its sources: plain JavaScript up to the version check, so that an older Node
+// prints what to do instead of failing on the TypeScript it can't load.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `kubexit: running from the sources needs Node 24 or later (this is Node ${process.versions.node}): run "npm ci" in the repository and use "npx kubexit" (npm installs Node 24 there), or use the kubexit executable or image (see the README)\n`,
+  );
+  process.exit(2);
+}
 // Catch signals first, before the rest of kubexit loads, so none is lost to Node's default action.
-import { ProcessSignals, tellFrontSignalsReady } from '../src/adapters/process-signals.ts';
-
+const { ProcessSignals, tellFrontSignalsReady } = await import(
+  '../src/adapters/process-signals.ts'
+);
 const signals = new ProcessSignals();
 tellFrontSignalsReady();
 const { main } = await import('../src/main.ts');

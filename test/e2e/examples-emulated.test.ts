@@ -37,7 +37,7 @@ function images(forwarderExit = 0): Record<string, EmulatedImage> {
     cmd: ['install', '/kubexit'],
   };
   return {
-    'kubexit:0.1.0': kubexit,
+    'ghcr.io/kubexit/kubexit:0.1.0': kubexit,
     'kubexit:local': kubexit,
     'busybox:1.36': { rootfs: () => new RootFs().withBusybox(), cmd: ['sh'] },
     'registry.example/forwarder:1.4': programImage(

@@ -40,7 +40,7 @@ function image(programs: Record<string, string>, withKubexit = false): EmulatedI
 
 const IMAGES: Record<string, EmulatedImage> = {
   // Ours, exactly as built: /opt/kubexit, /bin/kubexit and /bin/cp.
-  'kubexit:0.1.0': { rootfs: () => new RootFs().copyTree(IMAGE) },
+  'ghcr.io/kubexit/kubexit:0.1.0': { rootfs: () => new RootFs().copyTree(IMAGE) },
   'alpine:3.11': image({
     '/sbin/apk': 'exit 0',
     // curl -v --fail URL: the page, or curl's exit 7 when nothing listens.
