@@ -256,6 +256,12 @@ async function bundleSources(): Promise<Bundle> {
     });
   }
   assets[MAIN_ASSET] = main;
+  // The executable's scripts run in vm.Script, without a module loader: an import() left in them
+  // would fail at run time (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). Node's own modules are
+  // loaded on demand with process.getBuiltinModule instead.
+  for (const [name, file] of Object.entries(assets))
+    if (/(?<![\w.$])import\(/.test(readFileSync(file, 'utf8')))
+      throw new Error(`${name} calls import(): use process.getBuiltinModule for Node's modules`);
   // Each script as the function V8 compiles, the same text when training the cache and at run.
   for (const file of Object.values(assets))
     writeFileSync(file, wrapScript(readFileSync(file, 'utf8')));

@@ -1,6 +1,6 @@
 /*
  * A local "pod" without a cluster: each container is a kubexit process, and the containers share
- * a temporary directory as their graveyard, as they would share an emptyDir. It plays the brief's
+ * a temporary directory as their graveyard, as they would share an emptyDir. It plays the
  * queue-sidecar / forwarder Job three times: the main succeeds, the main fails, and the main
  * finishes before the sidecar has even started.
  *

@@ -143,7 +143,7 @@ async function run(): Promise<string> {
         `| ${row.label} | ${spread(row.ms)} | ${row.ratio === undefined ? '' : `${row.ratio.median.toFixed(2)} (${row.ratio.min.toFixed(2)}–${row.ratio.max.toFixed(2)})`} |`,
     ),
     '',
-    `${startup.kept} rounds kept; ${startup.dropped} thrown away because other processes used more than ${ms(startup.toleranceMs)} ms of CPU during them.`,
+    `${startup.kept} rounds kept; ${startup.dropped} thrown away because other processes used more than ${ms(startup.toleranceMs)} ms of CPU during them${startup.disturbedUsed > 0 ? `; the machine was too busy for enough quiet rounds, so ${startup.disturbedUsed} disturbed ones (the least disturbed) were used as well: these figures are not reliable` : ''}.`,
     '',
     '## Death reaction latency: main tombstone renamed → sidecar child receives SIGTERM',
     '',

@@ -19,6 +19,8 @@ export interface Startup {
   readonly kept: number;
   /** Rounds thrown away because other processes used the CPU meanwhile. */
   readonly dropped: number;
+  /** Disturbed rounds used all the same, the least disturbed first, when quiet ones ran out. */
+  readonly disturbedUsed: number;
   /** The CPU time others may use during a kept round (ms). */
   readonly toleranceMs: number;
 }
@@ -97,12 +99,10 @@ interface Candidate {
  * undisturbed by other processes are kept. Ratios are to candidate `baseline`, per kept round.
  */
 function interleave(candidates: readonly Candidate[], rounds: number, baseline = 0): Startup {
-  const times = candidates.map(() => [] as number[]);
-  const ratios = candidates.map(() => [] as number[]);
-  let kept = 0;
-  let dropped = 0;
+  const undisturbed: number[][] = [];
+  const disturbed: Array<{ round: number[]; othersMs: number }> = [];
   let toleranceMs = 0;
-  for (let attempt = 0; kept < rounds && attempt < rounds * 3; attempt++) {
+  for (let attempt = 0; undisturbed.length < rounds && attempt < rounds * 3; attempt++) {
     const round: number[] = new Array(candidates.length);
     const busyBefore = machineBusyMs();
     const ownBefore = ownCpuMs();
@@ -123,24 +123,27 @@ function interleave(candidates: readonly Candidate[], rounds: number, baseline =
     const othersMs = machineBusyMs() - busyBefore - (ownCpuMs() - ownBefore);
     const tolerance = Math.max(OTHERS_FLOOR_MS, OTHERS_SHARE * wallMs);
     toleranceMs = Math.max(toleranceMs, tolerance);
-    if (othersMs > tolerance) {
-      dropped += 1;
-      continue;
-    }
-    kept += 1;
-    for (const [index, elapsed] of round.entries()) {
-      times[index]?.push(elapsed);
-      ratios[index]?.push(elapsed / (round[baseline] ?? Number.NaN));
-    }
+    if (othersMs > tolerance) disturbed.push({ round, othersMs });
+    else undisturbed.push(round);
   }
+  // On a machine too busy for enough quiet rounds, the least disturbed ones make up the number,
+  // and the report says how many that took.
+  const fillers = disturbed
+    .sort((a, b) => a.othersMs - b.othersMs)
+    .slice(0, rounds - undisturbed.length)
+    .map(({ round }) => round);
+  const used = [...undisturbed, ...fillers];
   return {
     rows: candidates.map((candidate, index) => ({
       label: candidate.label,
-      ms: summarize(times[index] ?? []),
-      ratio: summarize(ratios[index] ?? []),
+      ms: summarize(used.map((round) => round[index] ?? Number.NaN)),
+      ratio: summarize(
+        used.map((round) => (round[index] ?? Number.NaN) / (round[baseline] ?? Number.NaN)),
+      ),
     })),
-    kept,
-    dropped,
+    kept: undisturbed.length,
+    dropped: disturbed.length - fillers.length,
+    disturbedUsed: fillers.length,
     toleranceMs,
   };
 }

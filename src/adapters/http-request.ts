@@ -64,13 +64,17 @@ function basicAuthorization(url: URL): string | undefined {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 }
 
-async function send(
+function send(
   method: string,
   url: URL,
   headers: Record<string, string>,
   signal: AbortSignal,
 ): Promise<IncomingMessage> {
-  const client = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  // process.getBuiltinModule, not import(): the executable's scripts run without a module loader.
+  const client =
+    url.protocol === 'https:'
+      ? process.getBuiltinModule('node:https')
+      : process.getBuiltinModule('node:http');
   const options: RequestOptions = {
     method,
     protocol: url.protocol,

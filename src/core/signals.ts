@@ -42,10 +42,12 @@ export type SignalName = string;
 
 /** Signals the supervisor relays to its child's process group. SIGCHLD is never relayed. */
 export const FORWARDED_SIGNALS: readonly SignalName[] = [
-  'SIGHUP',
+  // The terminating ones first, SIGTERM before all: handlers are installed in this order, so
+  // the stop signal a container runtime sends is the first one caught.
+  'SIGTERM',
   'SIGINT',
   'SIGQUIT',
-  'SIGTERM',
+  'SIGHUP',
   'SIGUSR1',
   'SIGUSR2',
   'SIGWINCH',

@@ -46,15 +46,16 @@ function images(forwarderExit = 0): Record<string, EmulatedImage> {
     ),
     'registry.example/queue:3.12': programImage(
       '/usr/local/bin/queue-server',
-      `echo listening; ${SERVE_UNTIL_TERM}`,
+      // Accepts connections on 5672 after a moment, as a queue does once it has started.
+      `sleep 0.3; mkdir -p /tmp/q; httpd -p 127.0.0.1:5672 -h /tmp/q; echo listening; ${SERVE_UNTIL_TERM}`,
     ),
     'registry.example/exporter:2.3': programImage(
       '/usr/local/bin/python',
-      'wget -q -O- http://localhost:9000/minio/health/ready && echo exported',
+      'wget -q -O- http://localhost:9000/ && echo exported',
     ),
-    'registry.example/minio-gateway:2024.1': programImage(
-      '/usr/local/bin/minio',
-      'mkdir -p /tmp/www/minio/health; echo ok > /tmp/www/minio/health/ready; sleep 0.5; exec httpd -f -p 127.0.0.1:9000 -h /tmp/www',
+    'andrewgaul/s3proxy:s3proxy-2.1.0': programImage(
+      '/opt/s3proxy/run-docker-container.sh',
+      'mkdir -p /tmp/www; echo ok > /tmp/www/index.html; sleep 0.5; exec httpd -f -p 127.0.0.1:9000 -h /tmp/www',
     ),
     'registry.example/airflow-task:5.0': programImage(
       '/usr/local/bin/airflow',
@@ -112,13 +113,13 @@ t.test(
 );
 
 t.test(
-  'minio-gateway-pod: the job starts once MinIO answers, and MinIO stops with it',
+  'storage-gateway-pod: the job starts once the gateway accepts connections, and the gateway stops with it',
   { skip },
   async (t) => {
-    const result = await runPod(manifestPod('minio-gateway-pod.yaml'), images());
+    const result = await runPod(manifestPod('storage-gateway-pod.yaml'), images());
     t.equal(result.containers.base?.code, 0, result.containers.base?.stderr ?? '');
-    t.match(result.containers.base?.stdout, /exported/, 'MinIO was serving when the job ran');
-    t.equal(result.containers.minio?.code, 0, result.containers.minio?.stderr ?? '');
+    t.match(result.containers.base?.stdout, /exported/, 'the gateway was serving when the job ran');
+    t.equal(result.containers.gateway?.code, 0, result.containers.gateway?.stderr ?? '');
   },
 );
 

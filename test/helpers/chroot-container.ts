@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Container } from './kubexit.ts';
 import { scratchDir } from './temp.ts';
@@ -11,7 +11,13 @@ export const canEmulateContainers =
 
 /** A root filesystem under construction: files copied from the host, symlinks, empty dirs. */
 export class RootFs {
-  readonly dir = scratchDir('kubexit-rootfs-');
+  readonly dir: string;
+
+  constructor() {
+    this.dir = scratchDir('kubexit-rootfs-');
+    // A root filesystem every user can walk (mkdtemp makes it 0700): containers may run as non-root.
+    chmodSync(this.dir, 0o755);
+  }
 
   copy(from: string, to: string): this {
     mkdirSync(dirname(join(this.dir, to)), { recursive: true });
@@ -62,7 +68,9 @@ export class RootFs {
       'head',
     ];
     for (const applet of applets) this.link('busybox', `/bin/${applet}`);
-    mkdirSync(join(this.dir, 'tmp'), { recursive: true, mode: 0o1777 });
+    mkdirSync(join(this.dir, 'tmp'), { recursive: true });
+    // Writable by every user, whatever the umask: containers may run as non-root.
+    chmodSync(join(this.dir, 'tmp'), 0o1777);
     return this.write('/etc/hosts', '127.0.0.1 localhost\n::1 localhost\n');
   }
 }
@@ -78,7 +86,14 @@ export function runInContainer(
     env = {},
     volumes = {},
     network,
-  }: { env?: Record<string, string>; volumes?: Record<string, string>; network?: string },
+    user,
+  }: {
+    env?: Record<string, string>;
+    volumes?: Record<string, string>;
+    network?: string;
+    /** `uid:gid` to run the command as (a pod's runAsUser/runAsGroup); root by default. */
+    user?: string;
+  },
 ): Container {
   const binds = Object.entries(volumes).flatMap(([mountPath, hostDir]) => {
     mkdirSync(join(root.dir, mountPath), { recursive: true });
@@ -87,7 +102,8 @@ export function runInContainer(
   mkdirSync(join(root.dir, 'proc'), { recursive: true });
   // $1..$2n are pairs to bind; the rest is the command. No user input reaches this shell. /proc is
   // mounted as a container runtime does, showing the container's own PID namespace.
-  const script = `n=${binds.length / 2}; while [ "$n" -gt 0 ]; do mount --bind "$1" "$2"; shift 2; n=$((n-1)); done; mount -t proc proc "$0/proc"; exec chroot "$0" "$@"`;
+  const userspec = user === undefined ? '' : ` --userspec=${user}`;
+  const script = `n=${binds.length / 2}; while [ "$n" -gt 0 ]; do mount --bind "$1" "$2"; shift 2; n=$((n-1)); done; mount -t proc proc "$0/proc"; exec chroot${userspec} "$0" "$@"`;
   const inNetwork = network === undefined ? [] : ['ip', 'netns', 'exec', network];
   const launcher = [
     ...inNetwork,

@@ -43,6 +43,8 @@ export interface EmulatedContainer {
   readonly env: Readonly<Record<string, string>>;
   /** mount path → volume name */
   readonly mounts: Readonly<Record<string, string>>;
+  /** `uid:gid` from the pod's and the container's securityContext; root when unset. */
+  readonly user?: string;
 }
 
 export interface EmulatedPod {
@@ -116,6 +118,7 @@ export async function runPod(
         env: { ...container.env, ...env },
         volumes: mounts,
         network,
+        user: container.user,
       });
       if (kubelet !== undefined) {
         const probe = container.readinessProbe;
@@ -210,6 +213,7 @@ interface K8sContainer {
     valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } };
   }>;
   volumeMounts?: Array<{ name: string; mountPath: string }>;
+  securityContext?: SecurityContext;
   readinessProbe?: {
     tcpSocket?: { port: number };
     initialDelaySeconds?: number;
@@ -228,6 +232,18 @@ function probeOf(container: K8sContainer): EmulatedProbe | undefined {
     initialDelayMs: ((probe.initialDelaySeconds ?? 0) * 1000) / PROBE_TIME_SCALE,
     periodMs: ((probe.periodSeconds ?? 10) * 1000) / PROBE_TIME_SCALE,
   };
+}
+
+interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+}
+
+/** The user a container runs as, as the kubelet decides it: the container's settings win. */
+function userOf(pod?: SecurityContext, container?: SecurityContext): string | undefined {
+  const uid = container?.runAsUser ?? pod?.runAsUser;
+  if (uid === undefined) return undefined;
+  return `${uid}:${container?.runAsGroup ?? pod?.runAsGroup ?? uid}`;
 }
 
 /** An env var's value: literal, the downward API's pod fields, or a stand-in for a secret. */
@@ -249,6 +265,7 @@ export function podFromManifest(doc: {
   const spec = (doc.kind === 'Job' ? (doc.spec.template as { spec: unknown }).spec : doc.spec) as {
     initContainers?: K8sContainer[];
     containers: K8sContainer[];
+    securityContext?: SecurityContext;
   };
   const name = doc.metadata?.name ?? 'pod';
   const convert = (c: K8sContainer): EmulatedContainer => ({
@@ -259,6 +276,7 @@ export function podFromManifest(doc: {
     env: Object.fromEntries((c.env ?? []).map((e) => [e.name, envValue(e, name)])),
     mounts: Object.fromEntries((c.volumeMounts ?? []).map((m) => [m.mountPath, m.name])),
     readinessProbe: probeOf(c),
+    user: userOf(spec.securityContext, c.securityContext),
   });
   return {
     name,

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/core/config.ts';
 import type { OptionKey } from '../../src/core/options.ts';
 import { OPTION_SPECS } from '../../src/core/options.ts';
+import { type PodSpec, restrictedViolations } from '../helpers/pss.ts';
 
 const dir = new URL('../../examples/', import.meta.url);
 const kindDir = new URL('../kind/', import.meta.url);
@@ -43,10 +44,10 @@ function podSpecOf(doc: {
   };
 }
 
-t.test('there is an example for each scenario of the brief, and the API-mode RBAC', async (t) => {
+t.test('there is an example for each kind of sidecar, and the API-mode RBAC', async (t) => {
   for (const file of [
     'queue-sidecar-job.yaml',
-    'minio-gateway-pod.yaml',
+    'storage-gateway-pod.yaml',
     'istio-job.yaml',
     'credentials-sidecar-job.yaml',
     'api-mode-rbac.yaml',
@@ -68,7 +69,14 @@ for (const file of allManifests) {
             () => new Model(doc as never).validate(),
             `${doc.kind} ${doc.metadata?.name} validates`,
           );
-        if (doc.kind === 'Pod' || doc.kind === 'Job') checkKubexitPod(t, podSpecOf(doc));
+        if (doc.kind === 'Pod' || doc.kind === 'Job') {
+          checkKubexitPod(t, podSpecOf(doc));
+          t.same(
+            restrictedViolations(podSpecOf(doc) as unknown as PodSpec),
+            [],
+            'passes the restricted Pod Security Standard',
+          );
+        }
       }
     },
   );
