@@ -98,9 +98,10 @@ const LIBRARIES = [
 async function main(): Promise<void> {
   const host = process.arch as Arch;
   const arches: Arch[] = process.argv.includes('--all') ? ['x64', 'arm64'] : [host];
+  requirePlatform();
+  for (const arch of arches) requireTools(arch);
   mkdirSync(CACHE, { recursive: true });
   const bundle = await bundleSources();
-  for (const arch of arches) requireTools(arch);
   for (const arch of arches) {
     const binary = await buildExecutable(arch, bundle, arch === host);
     if (arch === host) checkCodeCache(binary);
@@ -136,6 +137,18 @@ const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   strip: 'binutils',
   'aarch64-linux-gnu-strip': 'binutils-aarch64-linux-gnu',
 };
+
+/**
+ * The executables are Linux ones, made from Linux's node binaries, strip and a static C
+ * compiler: elsewhere (macOS) the build stops with one line saying where it can run.
+ */
+function requirePlatform(): void {
+  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) return;
+  process.stderr.write(
+    `build: kubexit's executables are built on Linux (amd64 or arm64), not ${process.platform}/${process.arch}: build in a Linux container (docker build . builds both architectures) or a Linux machine; developing and testing from the sources works here (npm ci && npm test)\n`,
+  );
+  process.exit(1);
+}
 
 /** Stops the build with one line naming a missing tool and how to install it. */
 function requireTools(arch: Arch): void {

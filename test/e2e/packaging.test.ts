@@ -44,3 +44,26 @@ t.test('package.json, the image label and LICENSE name the same license', async 
   const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
   t.match(dockerfile, /org\.opencontainers\.image\.licenses="Apache-2\.0"/);
 });
+
+t.test(
+  'a build tool that is missing is named, with the package that has it; no stack',
+  async (t) => {
+    const { mkdtempSync, symlinkSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    // A PATH with Node and nothing else: no C compiler, no strip.
+    const bin = mkdtempSync(join(tmpdir(), 'kubexit-path-'));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const script = fileURLToPath(new URL('../../scripts/build.ts', import.meta.url));
+    const result = spawnSync(process.execPath, [script], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: bin },
+    });
+    t.equal(result.status, 1);
+    t.match(
+      result.stderr,
+      /^build: (musl-gcc|aarch64-linux-gnu-gcc) and strip not found, needed for linux\/\w+: on Debian or Ubuntu, apt-get install \S+.* binutils/,
+    );
+    t.notMatch(result.stderr, /\n\s+at /, 'no stack');
+  },
+);
