@@ -228,3 +228,23 @@ t.test('readiness and shutdown defaults', async (t) => {
     namespace: undefined,
   });
 });
+
+t.test('booleans are true, false (any case), 1 or 0; nothing else', async (t) => {
+  for (const [word, value] of [
+    ['TRUE', true],
+    ['1', true],
+    ['False', false],
+    ['0', false],
+  ] as const) {
+    t.equal(
+      parseConfig(raw({ name: 'm', shutdownOnSuccessOnly: word })).shutdownOnSuccessOnly,
+      value,
+    );
+  }
+  for (const word of ['t', 'f', 'yes', 'on']) {
+    t.throws(
+      () => parseConfig(raw({ name: 'm', shutdownOnSuccessOnly: word })),
+      /is not a boolean/,
+    );
+  }
+});

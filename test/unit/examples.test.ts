@@ -56,6 +56,11 @@ t.test('there is an example for each kind of sidecar, and the API-mode RBAC', as
   }
 });
 
+t.test('example files speak to users, not of internal planning documents', async (t) => {
+  for (const file of allManifests)
+    t.notMatch(readFileSync(file, 'utf8'), /\bbrief\b|\bscenario\b/i, file.pathname);
+});
+
 for (const file of allManifests) {
   t.test(
     `${file.pathname.split('/').slice(-2).join('/')} is valid Kubernetes and a consistent kubexit pod`,
