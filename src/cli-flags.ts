@@ -10,8 +10,9 @@ import {
 
 const EXIT_HELP = `
 Subcommands: "kubexit install <dir>" copies kubexit into a directory (an init container's job);
-"kubexit status [--graveyard dir] [--json]" shows every tombstone. To supervise a program
-called install or status, put "--" first: kubexit -- install ...
+"kubexit status [--graveyard dir] [--json]" shows every tombstone; "kubexit inject [files]"
+wires kubexit into Kubernetes manifests (kubexit inject --help). To supervise a program called
+install, status or inject, put "--" first: kubexit -- install ...
 
 Everything from the first argument that is not an option belongs to the command, so
 "kubexit curl -v http://x" passes -v to curl. Use "--" before a command that starts with "-".

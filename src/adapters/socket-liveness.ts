@@ -9,6 +9,8 @@ const MAX_SOCKET_PATH = 107;
 const MAX_CONNECTIONS = 1024;
 /** Errors meaning nobody listens on the socket: its holder is gone. */
 const NOBODY_LISTENS = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTSOCK']);
+/** Errors meaning the holder went away while the connection was being made. */
+const GONE_WHILE_CONNECTING = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 /** A full listen backlog (many dependents connecting at once) is worth another try. */
 const RETRY_MS = 20;
 const RETRIES = 100;
@@ -61,6 +63,7 @@ export class SocketLiveness implements Liveness {
     const attempt = (retries: number) => {
       if (stopped || path === undefined) return;
       let connected = false;
+      let failure = '';
       socket = connect({ path });
       socket.unref();
       socket.on('connect', () => {
@@ -68,15 +71,16 @@ export class SocketLiveness implements Liveness {
         socket?.resume();
       });
       socket.on('error', (error: NodeJS.ErrnoException) => {
-        if (connected) return;
-        const code = error.code ?? '';
-        if (NOBODY_LISTENS.has(code)) gone();
-        else if (code === 'EAGAIN' && retries > 0)
+        failure = error.code ?? 'UNKNOWN';
+      });
+      // Decided when the connection is over, however it ended: a holder that dies while the
+      // connection is still being set up resets it (ECONNRESET, EPIPE) before 'connect' is seen.
+      socket.on('close', () => {
+        if (connected || NOBODY_LISTENS.has(failure) || GONE_WHILE_CONNECTING.has(failure))
+          return gone();
+        if (failure === 'EAGAIN' && retries > 0)
           setTimeout(() => attempt(retries - 1), RETRY_MS).unref();
         // Anything else (EACCES on a socket planted by another user): no conclusion either way.
-      });
-      socket.on('close', () => {
-        if (connected) gone();
       });
     };
     attempt(RETRIES);

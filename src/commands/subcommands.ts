@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SupervisorError } from '../core/errors.ts';
+import { MESHES } from './inject.ts';
+import { IMAGE, type InjectCommandOptions, runInject } from './inject-command.ts';
 import { install } from './install.ts';
 
 export { copyAsCp } from './copy.ts';
@@ -29,6 +31,23 @@ export async function runSubcommand(
       code = install({ executable: process.execPath, target: dir, log });
     });
   program
+    .command('inject')
+    .description('wire kubexit into Kubernetes manifests (files, or stdin); writes them to stdout')
+    .argument('[files...]', 'YAML files, several documents each; none or - reads stdin')
+    .option('--sidecar <name>', 'a container to treat as a sidecar (repeatable)', collect, [])
+    .option('--mesh <mesh>', `a mesh whose proxy a webhook adds: ${MESHES.join(' or ')}`)
+    .option(
+      '--entrypoint <name=command>',
+      "the program a container's image runs, for a container without command (repeatable)",
+      collect,
+      [],
+    )
+    .option('--image <image>', 'the kubexit image of the install init container', IMAGE)
+    .option('--diff', 'show what would change instead of the result', false)
+    .action((files: string[], options: InjectCommandOptions) => {
+      code = runInject(files, options, out);
+    });
+  program
     .command('status')
     .description('show every tombstone in the graveyard')
     .option('--graveyard <dir>', 'the graveyard', env.KUBEXIT_GRAVEYARD || '/graveyard')
@@ -47,4 +66,8 @@ export async function runSubcommand(
     );
   }
   return code;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

@@ -95,7 +95,7 @@ t.test(
   { skip },
   async (t) => {
     const result = await runPod(manifestPod('queue-sidecar-job.yaml'), images());
-    t.equal(result.init.kubexit?.code, 0, 'kubexit installed by the init container');
+    t.equal(result.init['kubexit-install']?.code, 0, 'kubexit installed by the init container');
     t.equal(result.containers.forwarder?.code, 0, result.containers.forwarder?.stderr ?? '');
     t.equal(result.containers.queue?.code, 0, result.containers.queue?.stderr ?? '');
     t.match(result.containers.queue?.stderr, /death dependency "forwarder" \(exit 0\) died/);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { Container, KUBEXIT_BIN, startContainer } from '../helpers/kubexit.ts';
@@ -66,5 +66,51 @@ t.test(
     t.equal(ended.code, 0);
     t.match(ended.stdout, /install \(GNU coreutils\)/);
     t.match(ended.stderr, /started install/);
+  },
+);
+
+t.test(
+  'kubexit inject: files or stdin to stdout, --diff, and clear errors with exit 2',
+  async (t) => {
+    const { spawnSync } = await import('node:child_process');
+    const { binCommand } = await import('../helpers/kubexit.ts');
+    const [command, ...prefix] = binCommand();
+    const run = (args: string[], input?: string) =>
+      spawnSync(command as string, [...prefix, 'inject', ...args], { input, encoding: 'utf8' });
+    const plain = new URL('../inject/client-server-job.yaml', import.meta.url).pathname;
+    const golden = readFileSync(
+      new URL('../inject/client-server-job.injected.yaml', import.meta.url),
+      'utf8',
+    );
+    const fromFile = run(['--sidecar', 'server', plain]);
+    t.equal(fromFile.status, 0, fromFile.stderr);
+    t.equal(fromFile.stdout, golden);
+    const fromStdin = run(['--sidecar', 'server'], readFileSync(plain, 'utf8'));
+    t.equal(fromStdin.stdout, golden, 'stdin');
+    const diff = run(['--sidecar', 'server', '--diff', plain]);
+    t.match(diff.stdout, /^\+\s+command: \[\/kubexit\/kubexit, curl/m);
+    t.match(diff.stdout, /^-\s+command: \[curl/m);
+    const noCommand = join(t.testdir(), 'job.yaml');
+    writeFileSync(
+      noCommand,
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  containers:\n    - { name: app, image: x }\n',
+    );
+    for (const [args, message] of [
+      [
+        ['--mesh', 'consul', plain],
+        /--mesh consul is not a mesh kubexit knows: use istio or linkerd/,
+      ],
+      [['--entrypoint', 'server', plain], /--entrypoint server must be NAME=\/path\/to\/command/],
+      [['/nonexistent.yaml'], /could not read \/nonexistent\.yaml \(ENOENT\)/],
+      [
+        [noCommand],
+        /job\.yaml: document 1 \(Pod p\): container app has no command.*--entrypoint app=/,
+      ],
+    ] as Array<[string[], RegExp]>) {
+      const result = run(args);
+      t.equal(result.status, 2, args.join(' '));
+      t.match(result.stderr, message);
+      t.equal(result.stdout, '', 'nothing half-written to stdout');
+    }
   },
 );

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { createTwoFilesPatch } from 'diff';
+import packageJson from '../../package.json' with { type: 'json' };
+import { SupervisorError } from '../core/errors.ts';
+import { inject, MESHES, type Mesh } from './inject.ts';
+
+/** The released image of this very version: what the install init container runs. */
+export const IMAGE = `ghcr.io/kubexit/kubexit:${packageJson.version}`;
+
+export interface InjectCommandOptions {
+  readonly sidecar: string[];
+  readonly mesh?: string;
+  readonly entrypoint: string[];
+  readonly image: string;
+  readonly diff: boolean;
+}
+
+/** `kubexit inject [files…]`: each file (or stdin) injected, or the diff, to stdout. */
+export async function runInject(
+  files: readonly string[],
+  options: InjectCommandOptions,
+  write: (text: string) => void,
+  readStdin: () => Promise<string> = readAllStdin,
+): Promise<number> {
+  if (options.mesh !== undefined && !(MESHES as readonly string[]).includes(options.mesh))
+    throw new SupervisorError(
+      `kubexit inject: --mesh ${options.mesh} is not a mesh kubexit knows: use ${MESHES.join(' or ')}`,
+      2,
+    );
+  const entrypoints = new Map<string, string>();
+  for (const entry of options.entrypoint) {
+    const equals = entry.indexOf('=');
+    if (equals <= 0 || equals === entry.length - 1)
+      throw new SupervisorError(
+        `kubexit inject: --entrypoint ${entry} must be NAME=/path/to/command`,
+        2,
+      );
+    entrypoints.set(entry.slice(0, equals), entry.slice(equals + 1));
+  }
+  const settings = {
+    sidecars: options.sidecar,
+    mesh: options.mesh as Mesh | undefined,
+    entrypoints,
+    image: options.image,
+  };
+  const warn = (message: string) => process.stderr.write(`kubexit inject: warning: ${message}\n`);
+  const inputs = files.length === 0 ? ['-'] : files;
+  const outputs: string[] = [];
+  for (const file of inputs) {
+    const before = file === '-' ? await readStdin() : await readInput(file);
+    let after: string;
+    try {
+      after = inject(before, settings, warn);
+    } catch (error) {
+      if (error instanceof SupervisorError && file !== '-')
+        throw new SupervisorError(
+          error.message.replace('kubexit inject: ', `kubexit inject: ${file}: `),
+          2,
+        );
+      throw error;
+    }
+    const label = file === '-' ? 'stdin' : file;
+    outputs.push(options.diff ? createTwoFilesPatch(label, label, before, after) : after);
+  }
+  write(options.diff ? outputs.join('') : outputs.join('---\n'));
+  return 0;
+}
+
+async function readInput(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new SupervisorError(
+      `kubexit inject: could not read ${file} (${(error as NodeJS.ErrnoException).code}): give a readable YAML file, or none to read stdin`,
+      2,
+    );
+  }
+}
+
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

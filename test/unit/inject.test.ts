@@ -1,0 +1,166 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
+import { Pod } from 'kubernetes-models/v1';
+import t from 'tap';
+import { parseAllDocuments } from 'yaml';
+import { injectedExample, plainExamples } from '../../scripts/examples.ts';
+import { type InjectOptions, inject } from '../../src/commands/inject.ts';
+import { type PodSpec, restrictedViolations } from '../helpers/pss.ts';
+
+const DIR = fileURLToPath(new URL('../inject/', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+const IMAGE = 'ghcr.io/kubexit/kubexit:0.1.0';
+
+const options = (extra: Partial<InjectOptions> = {}): InjectOptions => ({
+  sidecars: [],
+  entrypoints: new Map(),
+  image: IMAGE,
+  ...extra,
+});
+
+/** Input file → the options it is injected with; the expected output is <name>.injected.yaml. */
+const CASES: Record<string, InjectOptions> = {
+  'client-server-job.yaml': options({ sidecars: ['server'] }),
+  'istio-cronjob.yaml': options(),
+  'multi-document.yaml': options({
+    sidecars: ['metrics'],
+    entrypoints: new Map([['load', '/usr/local/bin/load']]),
+  }),
+  'linkerd-pod.yaml': options(),
+};
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Pod,
+  Job,
+  CronJob,
+};
+
+function podSpecs(text: string): PodSpec[] {
+  return parseAllDocuments(text)
+    .map((document) => document.toJS())
+    .flatMap((doc) => {
+      if (doc?.kind === 'Pod') return [doc.spec];
+      if (doc?.kind === 'Job') return [doc.spec.template.spec];
+      if (doc?.kind === 'CronJob') return [doc.spec.jobTemplate.spec.template.spec];
+      return [];
+    });
+}
+
+for (const [name, settings] of Object.entries(CASES)) {
+  t.test(`${name}: as recorded, valid, idempotent`, async (t) => {
+    const input = readFileSync(join(DIR, name), 'utf8');
+    const output = inject(input, settings);
+    const golden = join(DIR, name.replace(/\.yaml$/, '.injected.yaml'));
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) writeFileSync(golden, output);
+    t.equal(output, readFileSync(golden, 'utf8'), 'the recorded output');
+    t.equal(inject(output, settings), output, 'injecting again changes nothing');
+    for (const doc of parseAllDocuments(output).map((d) => d.toJS())) {
+      const Model = MODELS[doc?.kind];
+      if (Model) t.doesNotThrow(() => new Model(doc as never).validate(), `${doc.kind} validates`);
+    }
+    for (const spec of podSpecs(output)) {
+      const wrapped = spec.containers as unknown as Array<{ command?: string[] }>;
+      t.ok(
+        wrapped.every((container) => container.command?.[0] === '/kubexit/kubexit'),
+        'every container is wrapped',
+      );
+    }
+  });
+}
+
+t.test('the examples are the plain manifests, injected', async (t) => {
+  for (const name of plainExamples()) {
+    t.equal(
+      readFileSync(join(EXAMPLES, name), 'utf8'),
+      injectedExample(name),
+      `examples/${name} (npm run examples makes it again)`,
+    );
+    const plain = readFileSync(join(EXAMPLES, 'plain', name), 'utf8');
+    const injected = inject(plain, options());
+    t.equal(inject(injected, options()), injected, `${name}: idempotent`);
+    const before = podSpecs(plain).every((spec) => restrictedViolations(spec).length === 0);
+    if (before)
+      for (const spec of podSpecs(injected))
+        t.same(restrictedViolations(spec), [], `${name}: still passes the restricted standard`);
+  }
+});
+
+t.test(
+  'roles: mains wait for sidecars that have readiness; sidecars end with all mains',
+  async (t) => {
+    const output = inject(
+      readFileSync(join(DIR, 'multi-document.yaml'), 'utf8'),
+      CASES['multi-document.yaml'] as InjectOptions,
+    );
+    const [spec] = podSpecs(output);
+    if (spec === undefined) throw new Error('no pod');
+    const containers = spec.containers as unknown as Array<{
+      name: string;
+      env?: Array<{ name: string; value: string }>;
+    }>;
+    const env = (container: string) =>
+      Object.fromEntries(
+        (containers.find((c) => c.name === container)?.env ?? []).map((e) => [e.name, e.value]),
+      );
+    t.match(env('extract'), { KUBEXIT_NAME: 'extract', KUBEXIT_BIRTH_DEPS: 'metrics' });
+    t.match(env('load'), { KUBEXIT_NAME: 'load', KUBEXIT_BIRTH_DEPS: 'metrics' });
+    t.match(env('metrics'), {
+      KUBEXIT_READY_CHECK: 'exec:["statsd-check","--quiet"]',
+      KUBEXIT_DEATH_DEPS: 'extract,load',
+      KUBEXIT_DEATH_DEPS_POLICY: 'all',
+    });
+    t.match(
+      output,
+      /kind: ConfigMap\nmetadata:\n {2}name: settings\ndata:\n {2}mode: batch\n/,
+      'others untouched',
+    );
+  },
+);
+
+t.test('every error stops with exit 2 and names the fix', async (t) => {
+  const job = (containers: string) =>
+    `apiVersion: batch/v1\nkind: Job\nmetadata: { name: j }\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n${containers}`;
+  const cases: Array<[string, InjectOptions, RegExp]> = [
+    [
+      job('        - { name: app, image: x }\n'),
+      options(),
+      /container app has no command.*--entrypoint app=\/path\/to\/its\/command/,
+    ],
+    [
+      job('        - { name: app, image: x, command: [a] }\n'),
+      options({ sidecars: ['ghost'] }),
+      /--sidecar ghost: no such container/,
+    ],
+    [
+      job('        - { name: app, image: x, command: [a] }\n'),
+      options({ sidecars: ['app'] }),
+      /every container is a sidecar \(app\)/,
+    ],
+    [
+      job(
+        '        - { name: app, image: x, command: [a] }\n        - name: db\n          image: y\n          command: [b]\n          readinessProbe: { tcpSocket: { port: sql } }\n',
+      ),
+      options({ sidecars: ['db'] }),
+      /readinessProbe of db names port "sql", which none of its ports is called/,
+    ],
+    ['kind: [unclosed\n', options(), /document 1 is not valid YAML/],
+    [
+      job('        - { name: app, image: x, command: [a] }\n'),
+      options({ entrypoints: new Map([['nope', '/x']]) }),
+      /--entrypoint nope: no such container/,
+    ],
+  ];
+  for (const [input, settings, message] of cases) {
+    t.throws(() => inject(input, settings), { message, exitCode: 2 });
+  }
+  const annotated = job('        - { name: app, image: x, command: [a] }\n').replace(
+    '    spec:\n      restartPolicy',
+    '    metadata: { annotations: { kubexit.io/sidecars: "sidecar" } }\n    spec:\n      restartPolicy',
+  );
+  t.throws(
+    () => inject(annotated, options()),
+    /kubexit\.io\/sidecars names sidecar, which is not one of its containers/,
+  );
+});
