@@ -243,26 +243,15 @@ function hasEnv(container: YAMLMap, name: string): boolean {
 }
 
 function setEnv(document: Document, container: YAMLMap, name: string, value: string): void {
-  let env = container.get('env');
-  if (!isSeq(env)) {
-    env = document.createNode([]) as YAMLSeq;
-    container.set('env', env);
-  }
-  const list = env as YAMLSeq;
   // The user's own setting stays: inject only adds what is missing.
-  if (list.items.some((item) => isMap(item) && item.get('name') === name)) return;
-  list.items.push(document.createNode({ name, value }));
+  addOnce(document, container, 'env', (item) => item.get('name') === name, { name, value });
 }
 
 function addMount(document: Document, container: YAMLMap, volume: string, path: string): void {
-  let mounts = container.get('volumeMounts');
-  if (!isSeq(mounts)) {
-    mounts = document.createNode([]) as YAMLSeq;
-    container.set('volumeMounts', mounts);
-  }
-  const list = mounts as YAMLSeq;
-  if (list.items.some((item) => isMap(item) && item.get('mountPath') === path)) return;
-  list.items.push(document.createNode({ name: volume, mountPath: path }));
+  addOnce(document, container, 'volumeMounts', (item) => item.get('mountPath') === path, {
+    name: volume,
+    mountPath: path,
+  });
 }
 
 function addVolume(
@@ -270,31 +259,11 @@ function addVolume(
   spec: YAMLMap,
   volume: { name: string } & Record<string, unknown>,
 ): void {
-  let volumes = spec.get('volumes');
-  if (!isSeq(volumes)) {
-    volumes = document.createNode([]) as YAMLSeq;
-    spec.set('volumes', volumes);
-  }
-  const list = volumes as YAMLSeq;
-  if (list.items.some((item) => isMap(item) && item.get('name') === volume.name)) return;
-  list.items.push(document.createNode(volume));
+  addOnce(document, spec, 'volumes', (item) => item.get('name') === volume.name, volume);
 }
 
 /** The init container that copies kubexit into the shared volume (`kubexit install`). */
 function addInstaller(document: Document, spec: YAMLMap, image: string): void {
-  let inits = spec.get('initContainers');
-  if (!isSeq(inits)) {
-    inits = document.createNode([]) as YAMLSeq;
-    // Where people write it: just before the containers.
-    const at = spec.items.findIndex((pair) => scalarValue(pair.key) === 'containers');
-    spec.items.splice(
-      at < 0 ? spec.items.length : at,
-      0,
-      document.createPair('initContainers', inits),
-    );
-  }
-  const list = inits as YAMLSeq;
-  if (list.items.some((item) => isMap(item) && item.get('name') === INIT_CONTAINER)) return;
   const installer = document.createNode({
     name: INIT_CONTAINER,
     image,
@@ -307,7 +276,44 @@ function addInstaller(document: Document, spec: YAMLMap, image: string): void {
     const sequence = installer.getIn(path);
     if (isSeq(sequence)) sequence.flow = true;
   }
-  list.items.unshift(installer);
+  // First among the init containers, and the list where people write it: before the containers.
+  addOnce(
+    document,
+    spec,
+    'initContainers',
+    (item) => item.get('name') === INIT_CONTAINER,
+    installer,
+    {
+      first: true,
+      before: 'containers',
+    },
+  );
+}
+
+/**
+ * Adds `value` to the list at `key` of `map` unless an item already `matches`; creates the list
+ * when there is none (before the key `before`, when given).
+ */
+function addOnce(
+  document: Document,
+  map: YAMLMap,
+  key: string,
+  matches: (item: YAMLMap) => boolean,
+  value: unknown,
+  placement: { first?: boolean; before?: string } = {},
+): void {
+  let list = map.get(key);
+  if (!isSeq(list)) {
+    list = document.createNode([]) as YAMLSeq;
+    const at = map.items.findIndex((pair) => scalarValue(pair.key) === placement.before);
+    if (placement.before === undefined || at < 0) map.set(key, list);
+    else map.items.splice(at, 0, document.createPair(key, list));
+  }
+  const items = (list as YAMLSeq).items;
+  if (items.some((item) => isMap(item) && matches(item))) return;
+  const node = isMap(value) ? value : document.createNode(value);
+  if (placement.first === true) items.unshift(node);
+  else items.push(node);
 }
 
 function meshOf(metadata: YAMLMap | undefined): Mesh | undefined {
