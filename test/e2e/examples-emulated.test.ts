@@ -53,7 +53,7 @@ function images(forwarderExit = 0): Record<string, EmulatedImage> {
       '/usr/local/bin/python',
       'wget -q -O- http://localhost:9000/ && echo exported',
     ),
-    'andrewgaul/s3proxy:s3proxy-2.1.0': programImage(
+    'andrewgaul/s3proxy:s3proxy-2.9.0': programImage(
       '/opt/s3proxy/run-docker-container.sh',
       'mkdir -p /tmp/www; echo ok > /tmp/www/index.html; sleep 0.5; exec httpd -f -p 127.0.0.1:9000 -h /tmp/www',
     ),
