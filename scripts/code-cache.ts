@@ -49,11 +49,14 @@ export function cacheAsset(name: string, life: Life): string {
  */
 export function loaderSource(name: string, requireExpression: string): string {
   const asset = JSON.stringify(name);
+  const caches = JSON.stringify(
+    Object.fromEntries(LIVES.map((life) => [life, cacheAsset(name, life)])),
+  );
   return `
 const sea = require('node:sea');
 const life = ${LIFE_EXPRESSION};
 let cachedData;
-try { cachedData = new Uint8Array(sea.getRawAsset(${asset} + '.' + life + '.v8cache')); } catch {}
+try { cachedData = new Uint8Array(sea.getRawAsset(${caches}[life])); } catch {}
 const source = Buffer.from(sea.getRawAsset(${asset})).toString('utf8');
 const script = new (require('node:vm').Script)(source, { filename: ${asset}, cachedData });
 if (process.env.KUBEXIT_DEBUG_CODE_CACHE === '1') process.stderr.write('code cache ' + ${asset} + ' (' + life + '): ' + (cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted') + '\\n');

@@ -1,7 +1,9 @@
 import {
   closeSync,
   constants,
+  copyFileSync,
   fchmodSync,
+  fsyncSync,
   mkdirSync,
   openSync,
   renameSync,
@@ -12,7 +14,6 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { errorCode } from '../core/errors.ts';
-import { close, copyFile, fchmod, fsync, open, rename, unlink } from './fs-async.ts';
 
 const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NOFOLLOW } = constants;
 
@@ -52,32 +53,28 @@ export function writeAtomically(
 
 /**
  * Copies a file into place the same way, fsynced (installed files must survive a reboot of the
- * node, tombstones need not). The copy is made by the kernel (copyFile)
- * rather than by one big write: a 100 MiB file written in one go ends up cached in large folios,
- * and every process that runs the copy then maps ~20 MiB more than one running the original.
+ * node, tombstones need not). Synchronous like the rest: `install` runs once, alone, in an init
+ * container. The copy is made by the kernel (copyFile) rather than by one big write: a 100 MiB
+ * file written in one go ends up cached in large folios, and every process that runs the copy
+ * then maps ~20 MiB more than one running the original.
  */
-export async function copyAtomically(
-  from: string,
-  dir: string,
-  name: string,
-  mode: number,
-): Promise<void> {
+export function copyAtomically(from: string, dir: string, name: string, mode: number): void {
   const temp = tempPath(dir);
   try {
-    await copyFile(from, temp, constants.COPYFILE_EXCL);
-    const fd = await open(temp, O_RDONLY | O_NOFOLLOW);
+    copyFileSync(from, temp, constants.COPYFILE_EXCL);
+    const fd = openSync(temp, O_RDONLY | O_NOFOLLOW);
     try {
-      await fchmod(fd, mode);
-      await fsync(fd);
+      fchmodSync(fd, mode);
+      fsyncSync(fd);
     } finally {
-      await close(fd);
+      closeSync(fd);
     }
-    await rename(temp, join(dir, name));
+    renameSync(temp, join(dir, name));
   } catch (error) {
-    await unlink(temp).catch(() => {});
+    removeQuietly(temp);
     throw error;
   }
-  await syncDirectory(dir);
+  syncDirectory(dir);
 }
 
 /** A new dot-file name in `dir`: unique without node:crypto (it costs start-up time). */
@@ -127,11 +124,17 @@ export function closeQuietly(fd: number): void {
 }
 
 /** Makes a rename durable; some filesystems refuse fsync on directories, which is harmless. */
-async function syncDirectory(dir: string): Promise<void> {
-  const fd = await open(dir, O_RDONLY).catch(() => undefined);
-  if (fd === undefined) return;
-  await fsync(fd).catch(() => {});
-  await close(fd).catch(() => {});
+function syncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, O_RDONLY);
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {}
+  closeQuietly(fd);
 }
 
 /**

@@ -20,8 +20,8 @@ export interface StderrSink {
 
 /**
  * Log lines written straight to file descriptor 2. Not through process.stderr: creating that
- * stream costs about 1 ms when stderr is a pipe (the usual case in a pod, the runtime's log
- * pipe), at the first line. A line that meets a full non-blocking pipe (EAGAIN) goes to the
+ * stream (a net.Socket when stderr is a pipe, the usual case in a pod) cost a few tenths of a
+ * millisecond at the first line, in start-up profiles. A line that meets a full non-blocking pipe (EAGAIN) goes to the
  * stream, which queues it, and so does every later line, to keep their order; `flush` lets the
  * exit wait for them. A log reader that went away (EPIPE) or a closed stderr costs the line,
  * never the supervisor (and so never the tombstone). A full blocking pipe blocks, as it does for

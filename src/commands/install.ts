@@ -71,7 +71,7 @@ async function bundledFiles(dir: string): Promise<string[]> {
 
 async function copy(from: string, destination: string): Promise<void> {
   try {
-    await copyAtomically(from, dirname(destination), basename(destination), 0o755);
+    copyAtomically(from, dirname(destination), basename(destination), 0o755);
   } catch (error) {
     throw new SupervisorError(`could not install ${destination} (${errorCode(error)})`, 1);
   }
