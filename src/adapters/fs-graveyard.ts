@@ -39,10 +39,14 @@ const TRANSIENT = new Set(['EINTR', 'EAGAIN', 'EBUSY', 'EIO', 'ETIMEDOUT', 'ESTA
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
 const FINAL_ATTEMPTS = 6;
 const FIRST_RETRY_MS = 25;
+/** How old a file's last change must be for a read of it to be remembered (see #remember). */
+const SETTLED_MS = 2_000;
 
 export interface FsGraveyardOptions {
   /** Where non-fatal problems are reported (a reserve that could not be made). */
   readonly warn?: (message: string) => void;
+  /** How old a file's last change must be for a read of it to be remembered (see #remember). */
+  readonly settledMs?: number;
 }
 
 /**
@@ -54,10 +58,13 @@ export interface FsGraveyardOptions {
 export class FsGraveyard implements Graveyard {
   readonly dir: string;
   readonly #warn: (message: string) => void;
+  readonly #seen = new Map<string, Seen>();
+  readonly #settledMs: number;
 
   constructor(dir: string, options: FsGraveyardOptions = {}) {
     this.dir = dir;
     this.#warn = options.warn ?? (() => {});
+    this.#settledMs = options.settledMs ?? SETTLED_MS;
   }
 
   async prepare(name: string): Promise<void> {
@@ -133,23 +140,33 @@ export class FsGraveyard implements Graveyard {
       const info = fstatSync(fd);
       const problem = shapeProblem(info);
       if (problem !== undefined) return { kind: 'invalid', problem };
-      const buffer = Buffer.alloc(MAX_TOMBSTONE_BYTES + 1);
-      const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
-      if (bytesRead > MAX_TOMBSTONE_BYTES)
-        return { kind: 'invalid', problem: `is larger than ${MAX_TOMBSTONE_BYTES} bytes` };
-      const text = buffer.subarray(0, bytesRead).toString('utf8');
-      // The YAML library is loaded only for a tombstone that isn't in the simple form.
-      const parsed =
-        parseSimpleTombstone(text) ??
-        (await import('../core/tombstone-yaml.ts')).parseTombstone(text);
-      return parsed.ok
-        ? { kind: 'ok', tombstone: parsed.tombstone }
-        : { kind: 'invalid', problem: parsed.problem };
+      const seen = this.#seen.get(name);
+      if (seen !== undefined && sameFile(seen, info)) return seen.result;
+      const result = await readTombstone(fd);
+      this.#remember(name, info, result);
+      return result;
     } catch (error) {
       return { kind: 'invalid', problem: `could not be read (${errorCode(error)})` };
     } finally {
       closeQuietly(fd);
     }
+  }
+
+  /**
+   * Remembers what a file said, to skip reading and parsing it again while it is unchanged: a
+   * waiting sidecar re-reads its dependencies every few seconds for the whole Job, and each read
+   * and parse was garbage an idle process then kept. Only a file whose last change is at least
+   * SETTLED_MS old is remembered, so that a later change carries another timestamp even on a
+   * filesystem that keeps whole seconds. The watcher's events go through here too: a remembered
+   * read is only ever returned for a file whose identity, size and times are all unchanged.
+   */
+  #remember(name: string, info: Stats, result: ReadResult): void {
+    if (Date.now() - info.ctimeMs < this.#settledMs) {
+      this.#seen.delete(name);
+      return;
+    }
+    const { ino, size, mtimeMs, ctimeMs } = info;
+    this.#seen.set(name, { ino, size, mtimeMs, ctimeMs, result });
   }
 
   /**
@@ -208,6 +225,51 @@ export class FsGraveyard implements Graveyard {
 /** A dot file: never a tombstone (names can't start with a dot), ignored by readers. */
 function reserveName(name: string): string {
   return `.${name}.reserve`;
+}
+
+/** A tombstone's content, from its open file. */
+async function readTombstone(fd: number): Promise<ReadResult> {
+  const buffer = readBuffer();
+  const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
+  if (bytesRead > MAX_TOMBSTONE_BYTES)
+    return { kind: 'invalid', problem: `is larger than ${MAX_TOMBSTONE_BYTES} bytes` };
+  const text = buffer.subarray(0, bytesRead).toString('utf8');
+  // The YAML library is loaded only for a tombstone that isn't in the simple form.
+  const parsed =
+    parseSimpleTombstone(text) ?? (await import('../core/tombstone-yaml.ts')).parseTombstone(text);
+  return parsed.ok
+    ? { kind: 'ok', tombstone: parsed.tombstone }
+    : { kind: 'invalid', problem: parsed.problem };
+}
+
+/** A file as fstat saw it: a write, a truncation or a replacement changes one of these. */
+interface Seen {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly result: ReadResult;
+}
+
+function sameFile(seen: Seen, info: Stats): boolean {
+  return (
+    seen.ino === info.ino &&
+    seen.size === info.size &&
+    seen.mtimeMs === info.mtimeMs &&
+    seen.ctimeMs === info.ctimeMs
+  );
+}
+
+/**
+ * One buffer for every read, made on first use: reads are synchronous, so no two share it at a
+ * time. A waiting sidecar re-reads its dependencies every few seconds for as long as the Job
+ * runs; a new 4 KiB buffer each time was memory outside V8's heap that only a garbage collection
+ * gives back, and an idle process collects rarely.
+ */
+let scratch: Buffer | undefined;
+function readBuffer(): Buffer {
+  scratch ??= Buffer.allocUnsafeSlow(MAX_TOMBSTONE_BYTES + 1);
+  return scratch;
 }
 
 function sleep(ms: number): Promise<void> {

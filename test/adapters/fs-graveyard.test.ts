@@ -4,6 +4,8 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -136,3 +138,44 @@ t.test(
     t.equal(readFileSync(join(dir, 'main'), 'utf8'), 'Born: "2026-01-01T00:00:00Z"\n');
   },
 );
+
+t.test('an unchanged tombstone is not read again, and every change is seen', async (t) => {
+  const dir = t.testdir();
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, `.${name}.tmp`), text);
+    renameSync(join(dir, `.${name}.tmp`), join(dir, name));
+  };
+  // Every change counts as settled here (even one the coarse file clock puts a little ahead of
+  // Date.now()), so every read is remembered.
+  const graveyard = new FsGraveyard(dir, { settledMs: Number.NEGATIVE_INFINITY });
+  write('main', 'Born: "2026-01-01T00:00:00Z"\n');
+  const first = await graveyard.read('main');
+  t.match(first, { kind: 'ok', tombstone: { born: '2026-01-01T00:00:00Z' } });
+  t.equal(await graveyard.read('main'), first, 'the same result, not read and parsed again');
+  write('main', 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:05Z"\nExitCode: 3\n');
+  t.match(await graveyard.read('main'), { kind: 'ok', tombstone: { exitCode: 3 } }, 'replaced');
+  writeFileSync(
+    join(dir, 'main'),
+    'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:05Z"\nExitCode: 14\n',
+  );
+  t.match(
+    await graveyard.read('main'),
+    { kind: 'ok', tombstone: { exitCode: 14 } },
+    'written in place, as the original kubexit writes',
+  );
+  write('main', 'garbage');
+  t.match(await graveyard.read('main'), { kind: 'invalid' });
+  rmSync(join(dir, 'main'));
+  t.same(await graveyard.read('main'), { kind: 'absent' });
+});
+
+t.test('a tombstone changed within the last seconds is always read again', async (t) => {
+  const dir = t.testdir({ main: 'Born: "2026-01-01T00:00:00Z"\nExitCode: 1\n' });
+  const graveyard = new FsGraveyard(dir);
+  const first = await graveyard.read('main');
+  t.not(await graveyard.read('main'), first, 'not remembered: its change is too recent');
+  // The same size, in place, at once: on a filesystem with coarse timestamps this change could
+  // carry the same times as the last one, which is why only settled files are remembered.
+  writeFileSync(join(dir, 'main'), 'Born: "2026-01-01T00:00:00Z"\nExitCode: 2\n');
+  t.match(await graveyard.read('main'), { kind: 'ok', tombstone: { exitCode: 2 } });
+});
