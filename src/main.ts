@@ -8,6 +8,7 @@ import { SocketLiveness } from './adapters/socket-liveness.ts';
 import { stderrSink } from './adapters/stderr-sink.ts';
 import { StreamLogger } from './adapters/stream-logger.ts';
 import { SystemClock } from './adapters/system-clock.ts';
+import { V8Heap } from './adapters/v8-heap.ts';
 import { parseCommandLine } from './cli.ts';
 import { isSubcommand } from './commands/subcommand-names.ts';
 import { type Config, parseConfig } from './core/config.ts';
@@ -85,6 +86,7 @@ async function supervise(
     prober: new SystemProber(),
     poster: new FetchPoster(),
     liveness: new SocketLiveness(config.graveyard),
+    heap: new V8Heap(),
   };
   let podReadiness: PodReadiness | undefined;
   try {

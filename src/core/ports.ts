@@ -91,6 +91,15 @@ export interface SignalSource {
   settle(): Promise<void>;
 }
 
+/** The supervisor's own memory. */
+export interface Heap {
+  /**
+   * Gives the memory start-up used and no longer needs back to the system. Returns how long that
+   * took in milliseconds, or undefined where the runtime doesn't allow it.
+   */
+  compact(): number | undefined;
+}
+
 export interface Clock {
   /** The current time as RFC 3339 with nanoseconds. */
   now(): string;

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { canEmulateContainers, RootFs, runInContainer } from '../helpers/chroot-container.ts';
-import { Container, tombstoneMatching } from '../helpers/kubexit.ts';
+import { Container, LONG_RUNNING, tombstoneMatching } from '../helpers/kubexit.ts';
 import { scratchDir } from '../helpers/temp.ts';
 
 const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
@@ -320,10 +320,39 @@ t.test(
     const plain = run({});
     t.equal(plain.status, 0, plain.stderr);
     t.match(plain.stderr, /code cache kubexit\.cjs \(plain\): accepted/);
+    // Node's own cache, for the loader: made under the same V8 flags, or refused with a warning.
+    t.notMatch(plain.stderr, /Warning|rejected/);
     // A birth dependency written as kubexit writes it: born, so ready.
     writeFileSync(join(graveyard, 'db'), 'Born: "2026-01-01T00:00:00Z"\n');
     const sidecar = run({ KUBEXIT_NAME: 'sidecar', KUBEXIT_BIRTH_DEPS: 'db' });
     t.equal(sidecar.status, 0, sidecar.stderr);
     t.match(sidecar.stderr, /code cache kubexit\.cjs \(sidecar\): accepted/);
+  },
+);
+
+t.test(
+  'the executable compacts its heap once start-up is over',
+  { skip: built ? false : 'dist/ is not built: run npm run build first' },
+  async (t) => {
+    const graveyard = scratchDir('kubexit-heap-');
+    writeFileSync(join(graveyard, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
+    const sidecar = new Container(
+      LONG_RUNNING,
+      {
+        KUBEXIT_NAME: 'sidecar',
+        KUBEXIT_GRAVEYARD: graveyard,
+        KUBEXIT_DEATH_DEPS: 'main',
+        KUBEXIT_LOG_LEVEL: 'debug',
+      },
+      [join(DIST, 'kubexit', 'kubexit')],
+      { raw: true },
+    );
+    // Only with the collector the executable's V8 flags expose: without it, no such line.
+    await sidecar.logged(/heap compacted, start-up's garbage given back \(\d+\.\d ms\)/);
+    t.equal(sidecar.stderr.match(/heap compacted/g)?.length, 1, 'said once');
+    sidecar.kill('SIGTERM');
+    const ended = await sidecar.finished;
+    t.equal(ended.code, 143, ended.stderr);
+    await tombstoneMatching(graveyard, 'sidecar', /Died/);
   },
 );

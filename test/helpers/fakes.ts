@@ -6,6 +6,7 @@ import type {
   Child,
   Clock,
   Graveyard,
+  Heap,
   HttpPoster,
   Launcher,
   LaunchResult,
@@ -148,6 +149,17 @@ export class FakeSignals implements SignalSource {
   }
   settle(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/** Counts compactions; `unavailable` plays a runtime without an exposed collector. */
+export class FakeHeap implements Heap {
+  compactions = 0;
+  unavailable = false;
+  compact(): number | undefined {
+    if (this.unavailable) return undefined;
+    this.compactions++;
+    return 2.5;
   }
 }
 

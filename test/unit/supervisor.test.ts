@@ -1,11 +1,17 @@
 import t from 'tap';
 import type { Config } from '../../src/core/config.ts';
 import { GraveyardError } from '../../src/core/errors.ts';
-import { planOf, Supervisor } from '../../src/core/supervisor.ts';
+import {
+  COMPACT_AFTER_MS,
+  COMPACT_EVERY_MS,
+  planOf,
+  Supervisor,
+} from '../../src/core/supervisor.ts';
 import { configOf } from '../helpers/config.ts';
 import {
   FakeClock,
   FakeGraveyard,
+  FakeHeap,
   FakeLauncher,
   FakeLiveness,
   FakePodReadiness,
@@ -32,6 +38,7 @@ function setup(config: Config, { apiMode = false } = {}) {
     poster: new FakePoster(),
     podReadiness: new FakePodReadiness(),
     liveness: new FakeLiveness(),
+    heap: new FakeHeap(),
   };
   const wired = apiMode ? ports : { ...ports, podReadiness: undefined };
   const start = () => new Supervisor(config, wired).run();
@@ -793,4 +800,70 @@ t.test('the plan line says what the container waits for and what ends it', async
     'credentials are left to the logger, which redacts every line',
   );
   t.match(planOf(configOf({ deathDeps: 'main' })), /stopped with SIGTERM when main dies$/);
+});
+
+t.test("start-up's garbage is given back a second after start, then every minute", async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main' }));
+  const running = pod.start();
+  await settle();
+  t.equal(pod.launcher.launches.length, 1);
+  pod.clock.advance(COMPACT_AFTER_MS - 1);
+  t.equal(pod.heap.compactions, 0, 'not while start-up may still be going on');
+  pod.clock.advance(1);
+  t.equal(pod.heap.compactions, 1);
+  t.match(
+    pod.logger.messages('debug').at(-1),
+    /heap compacted, start-up's garbage given back \(2\.5 ms\); again every 1m/,
+  );
+  pod.clock.advance(COMPACT_EVERY_MS - 1);
+  t.equal(pod.heap.compactions, 1);
+  pod.clock.advance(1);
+  t.equal(pod.heap.compactions, 2);
+  for (let minute = 0; minute < 5; minute++) pod.clock.advance(COMPACT_EVERY_MS);
+  t.equal(pod.heap.compactions, 7);
+  t.equal(pod.logger.messages().filter((line) => line.includes('heap compacted')).length, 1);
+  pod.child.exit({ exitCode: 0 });
+  await running;
+  t.equal(pod.clock.pendingTimers, 0, 'no compaction after the child ended');
+});
+
+t.test(
+  'a container that ends sooner costs no compaction, and leaves no timer behind',
+  async (t) => {
+    const pod = setup(configOf({}));
+    const running = pod.start();
+    await settle();
+    pod.child.exit({ exitCode: 0 });
+    await running;
+    pod.clock.advance(COMPACT_AFTER_MS);
+    t.equal(pod.heap.compactions, 0);
+  },
+);
+
+t.test('a runtime without the collector says nothing and carries on', async (t) => {
+  const pod = setup(configOf({}));
+  pod.heap.unavailable = true;
+  const running = pod.start();
+  await settle();
+  pod.clock.advance(COMPACT_AFTER_MS);
+  t.notOk(pod.logger.messages().some((line) => line.includes('heap compacted')));
+  pod.child.exit({ exitCode: 0 });
+  t.match(await running, { exitCode: 0 });
+});
+
+t.test('a supervisor waiting for its birth dependencies is compacted too', async (t) => {
+  const pod = setup(configOf({ birthDeps: 'db', birthTimeout: '10m' }));
+  const running = pod.start();
+  await settle();
+  for (const ms of [COMPACT_AFTER_MS, COMPACT_EVERY_MS, COMPACT_EVERY_MS]) pod.clock.advance(ms);
+  t.equal(pod.launcher.launches.length, 0, 'still waiting');
+  t.equal(pod.heap.compactions, 3);
+  pod.graveyard.put('db', BORN);
+  pod.watcher.emit('db');
+  await settle();
+  t.equal(pod.launcher.launches.length, 1);
+  pod.clock.advance(COMPACT_EVERY_MS);
+  t.equal(pod.heap.compactions, 4, 'the same rhythm once the child runs');
+  pod.child.exit({ exitCode: 0 });
+  await running;
 });
