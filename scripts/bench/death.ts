@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { childrenOf, fileHas, KUBEXIT, start, tempDir, until } from './helpers.ts';
 import { type Summary, summarize } from './stats.ts';
 
-/** How long each fresh supervisor idles before the death it reacts to. */
-export const SETTLE_MS = 250;
+/**
+ * How long each fresh supervisor idles before the death it reacts to: past kubexit's first heap
+ * compaction (1 s after start), as a sidecar that has waited a while for its main container is.
+ */
+export const SETTLE_MS = 1_500;
 
 const DIED = 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: 0\n';
 
@@ -20,6 +23,7 @@ export async function measureDeathReaction(
   mode: 'auto' | 'poll',
   pollInterval: string,
   kubexit = KUBEXIT,
+  settleMs = SETTLE_MS,
 ): Promise<Summary> {
   const latencies: number[] = [];
   for (let trial = 0; trial < trials; trial++) {
@@ -44,7 +48,7 @@ export async function measureDeathReaction(
     // extra random part spreads the deaths over the whole poll cycle; without it every trial hit
     // the same phase of it and polling looked faster than it is.
     const phase = Math.random() * (Number.parseInt(pollInterval, 10) || 100);
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS + phase));
+    await new Promise((resolve) => setTimeout(resolve, settleMs + phase));
     writeFileSync(join(graveyard, '.main.tmp'), DIED);
     const renamedAt = BigInt(
       execFileSync(stamp, ['rename', join(graveyard, '.main.tmp'), join(graveyard, 'main')], {
@@ -63,7 +67,11 @@ export async function measureDeathReaction(
  * it at once, as an OOM kill does; no tombstone is written) to the sidecar's child receiving its
  * stop signal, through the main's liveness socket.
  */
-export async function measureLossReaction(stamp: string, trials: number): Promise<Summary> {
+export async function measureLossReaction(
+  stamp: string,
+  trials: number,
+  settleMs = SETTLE_MS,
+): Promise<Summary> {
   const latencies: number[] = [];
   for (let trial = 0; trial < trials; trial++) {
     const dir = tempDir('loss');
@@ -81,7 +89,7 @@ export async function measureLossReaction(stamp: string, trials: number): Promis
       () => fileHas(ready, 'ready') && fileHas(join(graveyard, 'sidecar'), 'Born'),
       'the sidecar to start',
     );
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
     // The main container is the front, its Node, and the command's process group.
     const node = childrenOf(main.pid);
     const groups = node.flatMap(childrenOf).map((pid) => `-${pid}`);

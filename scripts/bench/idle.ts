@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Floors } from './floor.ts';
 import {
@@ -20,11 +21,16 @@ export interface IdleRow {
   readonly cpuMs: Summary;
 }
 
+/** How often memory is sampled while the processes idle. */
+const SAMPLE_MS = 5_000;
+
 /**
- * What a waiting supervisor costs: resident memory of kubexit — its native front and the Node it
- * started, not the supervised child — and CPU time while it waits for a death dependency that
- * doesn't die, next to a bare idle `node` on the same Node. All instances run at once for the same
- * `seconds`.
+ * What a waiting supervisor costs: memory of kubexit — its native front and the Node it started,
+ * not the supervised child — and CPU time while it waits for a death dependency that is born and
+ * doesn't die (a sidecar while its main container works), next to a bare idle `node` on the same
+ * Node. All instances run at once for the same `seconds`. Memory is sampled every SAMPLE_MS and
+ * the highest sample counts: a container's memory limit is about the peak, and an idle process
+ * that allocates a little every few seconds grows for minutes before a collection.
  */
 export async function measureIdle(
   instances: number,
@@ -79,6 +85,9 @@ export async function measureIdle(
   const running = kinds.flatMap((kind, index) =>
     Array.from({ length: instances }, (_, n) => {
       const graveyard = tempDir(`idle-${index}-${n}`);
+      // The main container is alive: its tombstone says born (without a liveness socket, so that
+      // nobody has to hold one), and the sidecar re-reads it as it would in a running Job.
+      writeFileSync(join(graveyard, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
       const env = {
         KUBEXIT_NAME: 'sidecar',
         KUBEXIT_GRAVEYARD: graveyard,
@@ -106,9 +115,25 @@ export async function measureIdle(
   const sum = (pids: number[], measure: (pid: number) => number) =>
     pids.reduce((total, pid) => total + measure(pid), 0);
   const before = running.map((r) => sum(pidsOf(r), cpuMs));
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const rss = running.map((r) => sum(pidsOf(r), (pid) => rssMiB(pid)));
-  const anonymous = running.map((r) => sum(pidsOf(r), (pid) => rssMiB(pid, 'RssAnon')));
+  const rss = running.map(() => 0);
+  const anonymous = running.map(() => 0);
+  const sample = () =>
+    running.forEach((r, i) => {
+      const pids = pidsOf(r);
+      rss[i] = Math.max(
+        rss[i] ?? 0,
+        sum(pids, (pid) => rssMiB(pid)),
+      );
+      anonymous[i] = Math.max(
+        anonymous[i] ?? 0,
+        sum(pids, (pid) => rssMiB(pid, 'RssAnon')),
+      );
+    });
+  const end = Date.now() + seconds * 1000;
+  for (let left = end - Date.now(); left > 0; left = end - Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(SAMPLE_MS, left)));
+    sample();
+  }
   const cpu = running.map((r, i) => sum(pidsOf(r), cpuMs) - (before[i] ?? 0));
   // Supervisors are asked to stop (they stop their children too); the bare node is killed.
   for (const r of running) r.process.kill(kinds[r.kind]?.supervisor ? 'SIGTERM' : 'SIGKILL');
