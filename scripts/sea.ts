@@ -11,11 +11,11 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /**
  * V8 flags of the executable: a small young generation and one V8 worker thread (a supervisor
- * allocates little and has nothing to do in parallel), and the collector exposed to kubexit's
- * own scripts, which compact the heap once start-up is over (src/adapters/v8-heap.ts). The code
- * caches are made under them too: V8 refuses a cache made under other flags.
+ * allocates little and has nothing to do in parallel). The code caches are made under them too:
+ * V8 refuses a cache made under flags that change its flags' hash (`--expose-gc` does: it cost
+ * every start ~5 ms, Node's own modules' caches refused; see src/adapters/v8-heap.ts).
  */
-export const V8_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1', '--expose-gc'] as const;
+export const V8_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'] as const;
 
 export interface SingleExecutable {
   /** The node binary that writes the blob: the host's. */

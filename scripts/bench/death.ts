@@ -5,10 +5,18 @@ import { childrenOf, fileHas, KUBEXIT, start, tempDir, until } from './helpers.t
 import { type Summary, summarize } from './stats.ts';
 
 /**
- * How long each fresh supervisor idles before the death it reacts to: past kubexit's first heap
- * compaction (1 s after start), as a sidecar that has waited a while for its main container is.
+ * How long each fresh supervisor idles before the death it reacts to, at most: each trial draws
+ * its own time below this, so deaths come before, during and after kubexit's first heap
+ * compaction (1-3 s after start), as they do to sidecars whose main containers end at any time.
  */
-export const SETTLE_MS = 1_500;
+export const SETTLE_MS = 4_000;
+/** And at least (the sidecar's child is running by then). */
+const MIN_SETTLE_MS = 250;
+
+/** A trial's idle time before the death: between MIN_SETTLE_MS and `settleMs`. */
+function idleBeforeDeath(settleMs: number): number {
+  return MIN_SETTLE_MS + Math.random() * Math.max(0, settleMs - MIN_SETTLE_MS);
+}
 
 const DIED = 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: 0\n';
 
@@ -48,7 +56,7 @@ export async function measureDeathReaction(
     // extra random part spreads the deaths over the whole poll cycle; without it every trial hit
     // the same phase of it and polling looked faster than it is.
     const phase = Math.random() * (Number.parseInt(pollInterval, 10) || 100);
-    await new Promise((resolve) => setTimeout(resolve, settleMs + phase));
+    await new Promise((resolve) => setTimeout(resolve, idleBeforeDeath(settleMs) + phase));
     writeFileSync(join(graveyard, '.main.tmp'), DIED);
     const renamedAt = BigInt(
       execFileSync(stamp, ['rename', join(graveyard, '.main.tmp'), join(graveyard, 'main')], {
@@ -89,7 +97,7 @@ export async function measureLossReaction(
       () => fileHas(ready, 'ready') && fileHas(join(graveyard, 'sidecar'), 'Born'),
       'the sidecar to start',
     );
-    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    await new Promise((resolve) => setTimeout(resolve, idleBeforeDeath(settleMs)));
     // The main container is the front, its Node, and the command's process group.
     const node = childrenOf(main.pid);
     const groups = node.flatMap(childrenOf).map((pid) => `-${pid}`);

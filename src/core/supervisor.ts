@@ -39,9 +39,12 @@ export const SAFETY_REREAD_MS = 2_000;
 
 /**
  * How long after start the supervisor's own start-up garbage is given back: by then start-up is
- * over, and a container that ends sooner never pays for it.
+ * over, and a container that ends sooner never pays for it. Each supervisor picks its moment
+ * within a further COMPACT_SPREAD_MS, so that the containers of a pod (or a hundred sidecars)
+ * started together don't all spend their ~10 ms of CPU at the same instant.
  */
 export const COMPACT_AFTER_MS = 1_000;
+export const COMPACT_SPREAD_MS = 2_000;
 /** How often the heap is compacted after that, while the child runs. */
 export const COMPACT_EVERY_MS = 60_000;
 
@@ -237,7 +240,8 @@ export class Supervisor {
       );
       this.#repeat(COMPACT_EVERY_MS, compact);
     };
-    this.#stopTimers.push(this.#ports.clock.setTimer(COMPACT_AFTER_MS, first));
+    const after = COMPACT_AFTER_MS + Math.floor(Math.random() * COMPACT_SPREAD_MS);
+    this.#stopTimers.push(this.#ports.clock.setTimer(after, first));
   }
 
   /** Polls this container's readiness check until it first passes, then records it. */

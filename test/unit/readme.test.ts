@@ -42,3 +42,18 @@ t.test('the README lists every tombstone reason', async (t) => {
   t.ok(reasons.length >= 8);
   for (const reason of reasons) t.match(readme, `\`${reason.slice(3, -1)}\``);
 });
+
+t.test(
+  "the README names the executable's V8 flags and the heap's compaction as they are",
+  async (t) => {
+    const { V8_FLAGS } = await import('../../scripts/sea.ts');
+    t.ok(readme.includes(`\`${V8_FLAGS.join(' ')}\``), `the README says \`${V8_FLAGS.join(' ')}\``);
+    const { COMPACT_AFTER_MS, COMPACT_SPREAD_MS, COMPACT_EVERY_MS } = await import(
+      '../../src/core/supervisor.ts'
+    );
+    t.equal(COMPACT_AFTER_MS, 1_000, 'the README says from 1 s after start');
+    t.equal(COMPACT_SPREAD_MS, 2_000, 'the README says up to 3 s after start');
+    t.equal(COMPACT_EVERY_MS, 60_000, 'the README says every minute');
+    t.match(readme, /compacts its heap 1–3 s after start and then every minute/);
+  },
+);
