@@ -1,4 +1,4 @@
-import fs, { constants } from 'node:fs';
+import { close as closeFd, constants, fstat as fstatFd, open as openFile } from 'node:fs';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import type { CheckSpec } from '../core/checks.ts';
@@ -10,11 +10,12 @@ import { httpRequest } from './http-request.ts';
  * The file check's calls, as promises over Node's callback API: asynchronous, as the file may sit
  * on any volume, a network one included. Not node:fs/promises: loading it costs about 1 ms of
  * every start (it pulls in readline, stream and watcher modules), measured in the single
- * executable; the callback API comes loaded with Node itself.
+ * executable; the callback API comes loaded with Node itself. Named imports: a default import
+ * of node:fs made the bundle copy every one of its exports at start (~0.4 ms).
  */
-const open = promisify(fs.open);
-const close = promisify(fs.close);
-const fstat = promisify(fs.fstat);
+const open = promisify(openFile);
+const close = promisify(closeFd);
+const fstat = promisify(fstatFd);
 
 /** Runs readiness checks against the real network, filesystem and processes. */
 export class SystemProber implements Prober {
