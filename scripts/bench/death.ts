@@ -7,11 +7,12 @@ import { type Summary, summarize } from './stats.ts';
 /**
  * How long each fresh supervisor idles before the death it reacts to, at most: each trial draws
  * its own time below this, so deaths come before, during and after kubexit's first heap
- * compaction (1-3 s after start), as they do to sidecars whose main containers end at any time.
+ * compaction (COMPACT_AFTER_MS to COMPACT_AFTER_MS + COMPACT_SPREAD_MS after start, in
+ * src/core/supervisor.ts), as they do to sidecars whose main containers end at any time.
  */
 export const SETTLE_MS = 4_000;
 /** And at least (the sidecar's child is running by then). */
-const MIN_SETTLE_MS = 250;
+export const MIN_SETTLE_MS = 250;
 
 /** A trial's idle time before the death: between MIN_SETTLE_MS and `settleMs`. */
 function idleBeforeDeath(settleMs: number): number {

@@ -22,7 +22,7 @@ export interface IdleRow {
 }
 
 /** How often memory is sampled while the processes idle. */
-const SAMPLE_MS = 5_000;
+export const SAMPLE_MS = 5_000;
 
 /**
  * What a waiting supervisor costs: memory of kubexit — its native front and the Node it started,

@@ -9,10 +9,11 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { measureDeathReaction, measureLossReaction, SETTLE_MS } from './death.ts';
+import { COMPACT_AFTER_MS, COMPACT_SPREAD_MS } from '../../src/core/supervisor.ts';
+import { MIN_SETTLE_MS, measureDeathReaction, measureLossReaction, SETTLE_MS } from './death.ts';
 import { buildFloors } from './floor.ts';
 import { buildStamp, KUBEXIT, originalKubexit, ROOT, requireBuilt } from './helpers.ts';
-import { measureIdle } from './idle.ts';
+import { measureIdle, SAMPLE_MS } from './idle.ts';
 import { describeLoad, type Load, measureScale } from './scale.ts';
 import { measureSize } from './size.ts';
 import { measureStartup } from './startup.ts';
@@ -208,8 +209,8 @@ async function run(): Promise<string> {
     '## Method',
     '',
     "- Startup: each command runs once per round, in a new random order every round (a command that always ran after the same one would inherit its effects on the caches), so all share the same machine noise; the ratio is the median of each round's kubexit / `node -e 0`. Node's own floor: single executables made exactly as kubexit's (same Node, V8 flags, code cache), one doing nothing, one doing the least a supervisor must (start the command, record its start and end in a file, pass SIGTERM on, exit with its code); kubexit from source is timed in rounds of its own (a 120 ms process slows whatever follows it). A round during which other processes used more than a tenth of a core (at least 30 ms, /proc/stat's resolution), read from /proc/stat minus the benchmark's own CPU and its children's, is thrown away and run again.",
-    `- Death reaction: a C helper reads CLOCK_REALTIME just before \`rename()\` puts the main tombstone in place (for a loss: just before it SIGKILLs every process of the main container); the sidecar's child, also C, reads the same clock in its SIGTERM handler. Each trial starts a fresh supervisor and lets it idle between 0.25 and ${ms(plan.settleMs / 1000)} s (drawn anew each trial), so that deaths come before, during and after kubexit's first heap compaction (1-3 s after start), as a sidecar waits while its main container works.`,
-    `- Idle: every process waits ${plan.idleSeconds} s; kubexit and the floor executable as a sidecar whose main container is born and alive (kubexit re-reads its tombstone every 2 s, as in a running Job). Memory is sampled every 5 s and each instance's highest sample is reported: a memory limit is about the peak, and an idle process that allocates a little now and then grows until a collection. kubexit is its native front plus the Node it starts, both counted; resident memory counts the pages of the executable files that are mapped in (shared between the containers of a pod that run the same installed files, and reclaimable); the supervised child is a separate process and not counted.`,
+    `- Death reaction: a C helper reads CLOCK_REALTIME just before \`rename()\` puts the main tombstone in place (for a loss: just before it SIGKILLs every process of the main container); the sidecar's child, also C, reads the same clock in its SIGTERM handler. Each trial starts a fresh supervisor and lets it idle between ${ms(MIN_SETTLE_MS / 1000)} and ${ms(plan.settleMs / 1000)} s (drawn anew each trial), so that deaths come before, during and after kubexit's first heap compaction (${COMPACT_AFTER_MS / 1000}-${(COMPACT_AFTER_MS + COMPACT_SPREAD_MS) / 1000} s after start), as a sidecar waits while its main container works.`,
+    `- Idle: every process waits ${plan.idleSeconds} s; kubexit and the floor executable as a sidecar whose main container is born and alive (kubexit re-reads its tombstone every 2 s, as in a running Job). Memory is sampled every ${SAMPLE_MS / 1000} s and each instance's highest sample is reported: a memory limit is about the peak, and an idle process that allocates a little now and then grows until a collection. kubexit is its native front plus the Node it starts, both counted; resident memory counts the pages of the executable files that are mapped in (shared between the containers of a pod that run the same installed files, and reclaimable); the supervised child is a separate process and not counted.`,
     "- Scale: the sidecars run under one shell in a CPU-accounting cgroup, whose usage before the death and after the last exit gives the CPU of all of them, fronts and Nodes (the whole machine's busy time when no cgroup can be made, marked so); CPU ≤ wall time × cores holds by construction. The loaded cases start their load 1 s before the death and stop it after the last sidecar has exited; the load runs outside the cgroup.",
     '',
   ];

@@ -94,8 +94,8 @@ export interface SignalSource {
 /** The supervisor's own memory. */
 export interface Heap {
   /**
-   * Gives the memory start-up used and no longer needs back to the system. Returns how long that
-   * took in milliseconds, or undefined where the runtime doesn't allow it.
+   * Collects garbage and gives the memory no longer needed back to the system. Returns how long
+   * that took in milliseconds, or undefined where the runtime doesn't allow it.
    */
   compact(): number | undefined;
 }

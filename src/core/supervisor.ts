@@ -45,7 +45,7 @@ export const SAFETY_REREAD_MS = 2_000;
  */
 export const COMPACT_AFTER_MS = 1_000;
 export const COMPACT_SPREAD_MS = 2_000;
-/** How often the heap is compacted after that, while the child runs. */
+/** How often the heap is compacted after that, for as long as the supervisor waits or runs a child. */
 export const COMPACT_EVERY_MS = 60_000;
 
 /** Everything the supervisor talks to; main wires the real ones, tests pass fakes. */
@@ -62,7 +62,7 @@ export interface SupervisorPorts {
   readonly podReadiness?: PodReadiness;
   /** Liveness sockets; without them, a container killed from outside is only seen by timeouts. */
   readonly liveness?: Liveness;
-  /** The supervisor's own memory, compacted once start-up is over. */
+  /** The supervisor's own memory, compacted once start-up is over and then periodically. */
   readonly heap?: Heap;
 }
 
@@ -223,15 +223,13 @@ export class Supervisor {
    * V8 collects when JavaScript allocates, and a supervisor that waits allocates little: start-up's
    * garbage, and what every re-read of the dependencies leaves, would stay resident for the whole
    * Job and keep growing. So the heap is compacted once start-up is over, then every
-   * COMPACT_EVERY_MS, while waiting for birth dependencies and while the child runs (a few
-   * milliseconds each; a death that comes meanwhile is seen right after).
+   * COMPACT_EVERY_MS, while waiting for birth dependencies and while the child runs (~10 ms of
+   * CPU each; a death that comes meanwhile is seen right after).
    */
   #compactWhenSettled(): void {
     const heap = this.#ports.heap;
     if (heap === undefined) return;
-    const compact = () => {
-      heap.compact();
-    };
+    const compact = () => void heap.compact();
     const first = () => {
       const ms = heap.compact();
       if (ms === undefined) return;

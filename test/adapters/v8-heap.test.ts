@@ -5,7 +5,7 @@ import { V8Heap } from '../../src/adapters/v8-heap.ts';
 /** The tag V8 checks code caches against, before anything here touched the flags it hashes. */
 const TAG_AT_START = cachedDataVersionTag();
 
-t.test('compacts the heap with V8 collector, as often as asked', async (t) => {
+t.test("compacts the heap with V8's collector, as often as asked", async (t) => {
   const heap = new V8Heap();
   const first = heap.compact();
   t.type(first, 'number', 'the collector was found and ran');

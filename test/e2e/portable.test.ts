@@ -347,7 +347,8 @@ t.test(
       [join(DIST, 'kubexit', 'kubexit')],
       { raw: true },
     );
-    // Only with the collector the executable's V8 flags expose: without it, no such line.
+    // The collector is taken at run time (src/adapters/v8-heap.ts): the executable's V8 flags
+    // don't expose it, and without it there is no such line.
     await sidecar.logged(/heap compacted, start-up's garbage given back \(\d+\.\d ms\)/);
     t.equal(sidecar.stderr.match(/heap compacted/g)?.length, 1, 'said once');
     sidecar.kill('SIGTERM');
