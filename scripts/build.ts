@@ -19,7 +19,8 @@
  * without glibc (Alpine, distroless/static, scratch).
  *
  *   dist/linux-<arch>/kubexit/    the portable bundle: kubexit, lib/kubexit-node, lib/ld-*, lib/lib*
- *   dist/linux-<arch>/image/      the same under opt/kubexit, for the container image
+ *   dist/image/<amd64|arm64>/     the container image's tree: the same under opt/kubexit (named
+ *                                 as Docker names architectures: the Dockerfile picks it by TARGETARCH)
  *   dist/kubexit, dist/lib/       this machine's: the front and lib/kubexit-node, using its glibc
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -67,6 +68,8 @@ interface ArchInfo {
   readonly strip: string;
   /** A C compiler that links static binaries for the architecture (musl where Debian has it). */
   readonly cc: string;
+  /** The architecture's name in container images (Docker's TARGETARCH). */
+  readonly imageArch: string;
 }
 
 /** Where each architecture's loader, libraries and tools come from on a Debian build machine. */
@@ -76,12 +79,14 @@ const ARCHES: Record<Arch, ArchInfo> = {
     libDir: '/lib/x86_64-linux-gnu',
     strip: 'strip',
     cc: 'musl-gcc',
+    imageArch: 'amd64',
   },
   arm64: {
     loader: '/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1',
     libDir: '/usr/aarch64-linux-gnu/lib',
     strip: 'aarch64-linux-gnu-strip',
     cc: 'aarch64-linux-gnu-gcc',
+    imageArch: 'arm64',
   },
 };
 
@@ -312,22 +317,21 @@ async function buildExecutable(arch: Arch, bundle: Bundle, isHost: boolean): Pro
 
 /**
  * The front, Node and Node's loader and libraries: dist/linux-<arch>/kubexit/, and the same under
- * dist/linux-<arch>/image/opt/kubexit/ for the container image. Nothing in it names a path: the
+ * dist/image/<amd64|arm64>/opt/kubexit/ for the container image. Nothing in it names a path: the
  * front finds lib/ next to itself, so the bundle runs wherever it is copied or mounted. The image
  * also gets /bin/kubexit and /bin/cp, links to the front, for kubexit's documented init container
  * (`cp /bin/kubexit /kubexit/kubexit`).
  */
 function buildPortable(arch: Arch, binary: string, front: string): void {
-  const image = join(DIST, `linux-${arch}`, 'image');
+  const { loader, libDir, imageArch } = ARCHES[arch];
+  const image = join(DIST, 'image', imageArch);
   rmSync(image, { recursive: true, force: true });
   mkdirSync(join(image, 'bin'), { recursive: true });
+  // The default install target: the Dockerfile gives it to the image's user.
+  mkdirSync(join(image, 'kubexit'));
   for (const name of ['kubexit', 'cp'])
     symlinkSync(`/${IMAGE_PATH}/kubexit`, join(image, 'bin', name));
-  const { loader, libDir } = ARCHES[arch];
-  for (const dir of [
-    join(DIST, `linux-${arch}`, 'kubexit'),
-    join(DIST, `linux-${arch}`, 'image', IMAGE_PATH),
-  ]) {
+  for (const dir of [join(DIST, `linux-${arch}`, 'kubexit'), join(image, IMAGE_PATH)]) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'lib'), { recursive: true });
     for (const library of LIBRARIES)

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { RootFs } from '../helpers/chroot-container.ts';
+import { IMAGE_TREE } from '../helpers/dist.ts';
 import { FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import {
   type EmulatedImage,
@@ -18,8 +19,7 @@ import {
  * probe passing, not its kubexit having started (both servers take a while to listen).
  */
 
-const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
-const IMAGE = new URL(`../../dist/linux-${ARCH}/image`, import.meta.url).pathname;
+const IMAGE = IMAGE_TREE;
 const skip = emulatorSkip(join(IMAGE, 'opt', 'kubexit', 'kubexit'));
 
 /** A busybox image with stand-ins for the real programs, and kubexit baked in when asked. */

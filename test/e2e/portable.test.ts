@@ -3,12 +3,13 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { canEmulateContainers, RootFs, runInContainer } from '../helpers/chroot-container.ts';
+import { ARCH, IMAGE_TREE } from '../helpers/dist.ts';
 import { Container, LONG_RUNNING, tombstoneMatching } from '../helpers/kubexit.ts';
 import { scratchDir } from '../helpers/temp.ts';
 
-const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
 const DIST = new URL(`../../dist/linux-${ARCH}/`, import.meta.url).pathname;
-const built = existsSync(join(DIST, 'image', 'opt', 'kubexit', 'kubexit'));
+const IMAGE = IMAGE_TREE;
+const built = existsSync(join(IMAGE, 'opt', 'kubexit', 'kubexit'));
 const skip = !built
   ? 'dist/ is not built: run npm run build first'
   : !canEmulateContainers
@@ -27,7 +28,7 @@ async function podWithKubexit(t: Test): Promise<{ kubexitVolume: string; graveya
   const kubexitVolume = scratchDir('kubexit-volume-');
   const graveyard = scratchDir('kubexit-graveyard-');
   // The kubexit image: only the bundle, no shell, no libc.
-  const image = new RootFs().copy(join(DIST, 'image', 'opt', 'kubexit'), '/opt/kubexit');
+  const image = new RootFs().copy(join(IMAGE, 'opt', 'kubexit'), '/opt/kubexit');
   const init = runInContainer(image, ['/opt/kubexit/kubexit', 'install', '/kubexit'], {
     volumes: { '/kubexit': kubexitVolume },
   });
@@ -98,7 +99,7 @@ t.test(
     const kubexitVolume = scratchDir('kubexit-volume-');
     const graveyard = scratchDir('kubexit-graveyard-');
     // The image's root filesystem exactly as built: no shell, no real cp.
-    const image = new RootFs().copyTree(join(DIST, 'image'));
+    const image = new RootFs().copyTree(IMAGE);
     const init = await runInContainer(image, ['cp', '/bin/kubexit', '/kubexit/kubexit'], {
       volumes: { '/kubexit': kubexitVolume },
     }).finished;
@@ -128,7 +129,7 @@ t.test(
   { skip },
   async (t) => {
     const { kubexitVolume } = await podWithKubexit(t);
-    const image = new RootFs().copy(join(DIST, 'image', 'opt', 'kubexit'), '/opt/kubexit');
+    const image = new RootFs().copy(join(IMAGE, 'opt', 'kubexit'), '/opt/kubexit');
     const again = await runInContainer(image, ['/opt/kubexit/kubexit', 'install', '/install'], {
       volumes: { '/install': kubexitVolume },
     }).finished;
