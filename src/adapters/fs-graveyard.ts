@@ -19,6 +19,7 @@ import {
   serializeTombstone,
   type Tombstone,
 } from '../core/tombstone.ts';
+import { accessFix } from './access-fix.ts';
 import {
   closeQuietly,
   makeDirectory,
@@ -298,7 +299,9 @@ function notDirectory(dir: string): GraveyardError {
 }
 
 function unusable(dir: string, what: string, error: unknown): GraveyardError {
+  const code = errorCode(error);
   const fix =
+    accessFix(dir, code) ??
     'mount a writable volume (an emptyDir shared by the pod) there, or set KUBEXIT_GRAVEYARD';
-  return new GraveyardError(`graveyard ${dir} ${what} (${errorCode(error)}): ${fix}`);
+  return new GraveyardError(`graveyard ${dir} ${what} (${code}): ${fix}`);
 }

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
+import { accessFix } from '../adapters/access-fix.ts';
 import { copyAtomically, makeDirectory } from '../adapters/atomic-file.ts';
 import { errorCode, SupervisorError } from '../core/errors.ts';
 
@@ -35,10 +36,13 @@ export async function install(options: InstallOptions): Promise<number> {
   try {
     makeDirectory(join(target, 'lib'));
   } catch (error) {
-    throw new SupervisorError(
-      `could not create ${target} (${errorCode(error)}): mount a writable volume there`,
-      2,
-    );
+    const code = errorCode(error);
+    // The image's own /kubexit belongs to its user: Docker gives a fresh volume mounted there
+    // the same owner, so that is the fix to name first.
+    const fix =
+      accessFix(target, code)?.concat(', or mount the volume at /kubexit') ??
+      'mount a writable volume there';
+    throw new SupervisorError(`could not create ${target} (${code}): ${fix}`, 2);
   }
   const files = await bundledFiles(join(home, 'lib'));
   for (const file of files) await copy(join(home, 'lib', file), join(target, 'lib', file));

@@ -160,6 +160,29 @@ t.test(
   },
 );
 
+t.test(
+  'a root-owned graveyard (a fresh Docker volume) and a non-root container: exit 2, naming uid and fix',
+  { skip: root ? false : 'needs root to make a directory another user cannot write' },
+  async (t) => {
+    const dir = t.testdir({ graveyard: {} });
+    const graveyard = join(dir, 'graveyard');
+    chmodSync(dir, 0o755);
+    chmodSync(graveyard, 0o755);
+    const marker = join(dir, 'ran');
+    const ended = await new Container(
+      ['touch', marker],
+      { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: graveyard },
+      ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups'],
+    ).finished;
+    t.equal(ended.code, 2);
+    t.match(
+      ended.stderr,
+      /graveyard .*\/graveyard is not writable \(EACCES\): .*graveyard is not writable by uid 1000: give the volume to that user \(a pod's securityContext.fsGroup\) or run this container as root/,
+    );
+    t.equal(spawnSync('test', ['-e', marker]).status, 1, 'the child never ran');
+  },
+);
+
 t.test('status survives impossible times and never prints control characters raw', async (t) => {
   const dir = t.testdir({
     odd: 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-13-45T99:99:99Z"\nExitCode: 1\n',
