@@ -284,39 +284,3 @@ export function podFromManifest(doc: {
     containers: spec.containers.map(convert),
   };
 }
-
-interface ComposeService {
-  image: string;
-  command?: string[];
-  environment?: Record<string, string>;
-  volumes?: string[];
-  depends_on?: Record<string, { condition: string }>;
-}
-
-/** A compose file: services others wait on with service_completed_successfully run first. */
-export function podFromCompose(doc: { services: Record<string, ComposeService> }): EmulatedPod {
-  const services = Object.entries(doc.services);
-  const oneShot = new Set(
-    services.flatMap(([, s]) =>
-      Object.entries(s.depends_on ?? {})
-        .filter(([, d]) => d.condition === 'service_completed_successfully')
-        .map(([n]) => n),
-    ),
-  );
-  const convert = ([name, s]: [string, ComposeService]): EmulatedContainer => ({
-    name,
-    image: s.image,
-    args: s.command?.map((word) => word.replaceAll('$$', '$')),
-    env: { ...s.environment },
-    mounts: Object.fromEntries(
-      (s.volumes ?? [])
-        .map((v) => v.split(':'))
-        .map(([volume, path]) => [path as string, volume as string]),
-    ),
-  });
-  return {
-    name: 'compose',
-    initContainers: services.filter(([n]) => oneShot.has(n)).map(convert),
-    containers: services.filter(([n]) => !oneShot.has(n)).map(convert),
-  };
-}
