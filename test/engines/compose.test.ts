@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { RootFs } from '../helpers/chroot-container.ts';
-import { Docker, type Ran, ROOT, RUN_ID, run, skipOrFail } from '../helpers/engines.ts';
+import { Docker, engineTests, type Ran, ROOT, RUN_ID, run } from '../helpers/engines.ts';
 
 /*
  * examples/docker-compose run by Docker Compose as a user runs it: Compose builds the kubexit image
@@ -16,12 +16,13 @@ import { Docker, type Ran, ROOT, RUN_ID, run, skipOrFail } from '../helpers/engi
  */
 
 const docker = Docker.find();
-const skip = skipOrFail(typeof docker === 'string' ? docker : false);
+const reason = typeof docker === 'string' ? docker : false;
+const test = engineTests(reason);
 const engine = docker as Docker;
 const PROJECT = RUN_ID;
 let override = '';
 
-if (!skip) {
+if (!reason) {
   t.before(async () => {
     const busybox = await engine.importTree(new RootFs().withBusybox().dir, 'busybox', [
       'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -74,73 +75,49 @@ async function queueExit(): Promise<number> {
   return Number(ran.stdout.trim());
 }
 
-t.test(
-  'the forwarder succeeds: run exits 0, and the queue stops by itself with 0',
-  { skip },
-  async (t) => {
-    const ran = await compose(['run', '--rm', 'forwarder']);
-    t.equal(ran.code, 0, 'run returns the forwarder code', { stderr: ran.stderr });
-    t.match(ran.stdout, /forwarded batch 3/);
-    t.equal(await queueExit(), 0);
-    const logs = (await compose(['logs', 'queue'])).stdout;
-    t.match(logs, /death dependency "forwarder" \(exit 0\) died/);
-  },
-);
+test('the forwarder succeeds: run exits 0, and the queue stops by itself with 0', async (t) => {
+  const ran = await compose(['run', '--rm', 'forwarder']);
+  t.equal(ran.code, 0, 'run returns the forwarder code', { stderr: ran.stderr });
+  t.match(ran.stdout, /forwarded batch 3/);
+  t.equal(await queueExit(), 0);
+  const logs = (await compose(['logs', 'queue'])).stdout;
+  t.match(logs, /death dependency "forwarder" \(exit 0\) died/);
+});
 
-t.test(
-  'run again without down: the forwarder fails with 3, run exits 3, the queue still exits 0',
-  { skip },
-  async (t) => {
-    const ran = await compose([
-      'run',
-      '--rm',
-      'forwarder',
-      '/kubexit/kubexit',
-      'sh',
-      '-c',
-      'exit 3',
-    ]);
-    t.equal(ran.code, 3, 'run returns the forwarder code', { stderr: ran.stderr });
-    t.notMatch(ran.stderr, /birth timeout|timed out/, 'the queue was started and seen ready');
-    t.equal(await queueExit(), 0);
-  },
-);
+test('run again without down: the forwarder fails with 3, run exits 3, the queue still exits 0', async (t) => {
+  const ran = await compose(['run', '--rm', 'forwarder', '/kubexit/kubexit', 'sh', '-c', 'exit 3']);
+  t.equal(ran.code, 3, 'run returns the forwarder code', { stderr: ran.stderr });
+  t.notMatch(ran.stderr, /birth timeout|timed out/, 'the queue was started and seen ready');
+  t.equal(await queueExit(), 0);
+});
 
-t.test(
-  'and a third run succeeds again: no tombstone of an earlier run is seen',
-  { skip },
-  async (t) => {
-    const ran = await compose(['run', '--rm', 'forwarder']);
-    t.equal(ran.code, 0, 'run returns the forwarder code', { stderr: ran.stderr });
-    t.equal(await queueExit(), 0);
-  },
-);
+test('and a third run succeeds again: no tombstone of an earlier run is seen', async (t) => {
+  const ran = await compose(['run', '--rm', 'forwarder']);
+  t.equal(ran.code, 0, 'run returns the forwarder code', { stderr: ran.stderr });
+  t.equal(await queueExit(), 0);
+});
 
-t.test(
-  'the forwarder ends before the queue has started: the queue sees it at start and ends, exit 0',
-  { skip },
-  async (t) => {
-    // Something keeps the graveyard mounted between the two containers, as a pod keeps its
-    // emptyDir while its containers come and go.
-    const holder = await compose([
-      'run',
-      '-d',
-      '--no-deps',
-      '--name',
-      `${PROJECT}-holder`,
-      'queue',
-      'sleep',
-      '300',
-    ]);
-    t.equal(holder.code, 0, 'a container holds the graveyard', { stderr: holder.stderr });
-    t.equal((await compose(['run', '--rm', 'install'])).code, 0);
-    const forwarder = await compose([
-      ...['run', '--rm', '--no-deps', '-e', 'KUBEXIT_BIRTH_DEPS=', 'forwarder'],
-    ]);
-    t.equal(forwarder.code, 0, 'the forwarder ran alone and ended', { stderr: forwarder.stderr });
-    const queue = await compose(['run', '--rm', '--no-deps', 'queue']);
-    t.equal(queue.code, 0, 'the queue ended by itself', { stderr: queue.stderr });
-    t.match(queue.stderr, /death dependency "forwarder" already died: not starting the command/);
-    await engine.docker(['rm', '-f', `${PROJECT}-holder`]);
-  },
-);
+test('the forwarder ends before the queue has started: the queue sees it at start and ends, exit 0', async (t) => {
+  // Something keeps the graveyard mounted between the two containers, as a pod keeps its
+  // emptyDir while its containers come and go.
+  const holder = await compose([
+    'run',
+    '-d',
+    '--no-deps',
+    '--name',
+    `${PROJECT}-holder`,
+    'queue',
+    'sleep',
+    '300',
+  ]);
+  t.equal(holder.code, 0, 'a container holds the graveyard', { stderr: holder.stderr });
+  t.equal((await compose(['run', '--rm', 'install'])).code, 0);
+  const forwarder = await compose([
+    ...['run', '--rm', '--no-deps', '-e', 'KUBEXIT_BIRTH_DEPS=', 'forwarder'],
+  ]);
+  t.equal(forwarder.code, 0, 'the forwarder ran alone and ended', { stderr: forwarder.stderr });
+  const queue = await compose(['run', '--rm', '--no-deps', 'queue']);
+  t.equal(queue.code, 0, 'the queue ended by itself', { stderr: queue.stderr });
+  t.match(queue.stderr, /death dependency "forwarder" already died: not starting the command/);
+  await engine.docker(['rm', '-f', `${PROJECT}-holder`]);
+});

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { RootFs } from '../helpers/chroot-container.ts';
-import { Docker, skipOrFail } from '../helpers/engines.ts';
+import { Docker, engineTests } from '../helpers/engines.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /*
@@ -11,13 +11,14 @@ import { waitFor } from '../helpers/wait.ts';
  */
 
 const docker = Docker.find();
-const skip = skipOrFail(typeof docker === 'string' ? docker : false);
+const reason = typeof docker === 'string' ? docker : false;
+const test = engineTests(reason);
 const engine = docker as Docker;
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 let busybox = '';
 let kubexitVolume = '';
 
-if (!skip) {
+if (!reason) {
   t.before(async () => {
     const image = await engine.buildKubexit();
     const root = new RootFs().withBusybox().link('busybox', '/bin/tail');
@@ -105,101 +106,85 @@ async function exitOf(container: string): Promise<number> {
   return Number(await engine.dockerOk(['wait', container], { timeoutMs: 60_000 }));
 }
 
-t.test(
-  'docker stop of the main container: kubexit as PID 1 forwards SIGTERM, the tombstone says 143, the sidecar ends',
-  { skip },
-  async (t) => {
-    const { start, sidecar, tombstone } = await pod('stop');
-    const side = await sidecar();
-    const main = await start('main', {}, ['sleep', '300']);
-    await logged(main, /started sleep/);
-    await engine.dockerOk(['stop', '--time', '20', main]);
-    t.equal(
-      await exitOf(main),
-      143,
-      'the main container exits 143 (SIGTERM), not 137: no SIGKILL was needed',
-    );
-    t.match(await tombstone('main'), /ExitCode: 143\n/);
-    t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
-    t.match(await logged(side, /exiting 0/), /death dependency "main" \(exit 143\) died/);
-  },
-);
+test('docker stop of the main container: kubexit as PID 1 forwards SIGTERM, the tombstone says 143, the sidecar ends', async (t) => {
+  const { start, sidecar, tombstone } = await pod('stop');
+  const side = await sidecar();
+  const main = await start('main', {}, ['sleep', '300']);
+  await logged(main, /started sleep/);
+  await engine.dockerOk(['stop', '--time', '20', main]);
+  t.equal(
+    await exitOf(main),
+    143,
+    'the main container exits 143 (SIGTERM), not 137: no SIGKILL was needed',
+  );
+  t.match(await tombstone('main'), /ExitCode: 143\n/);
+  t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
+  t.match(await logged(side, /exiting 0/), /death dependency "main" \(exit 143\) died/);
+});
 
-t.test(
-  'docker kill -s KILL of the main container: the sidecar concludes the loss through the liveness socket and ends',
-  { skip },
-  async (t) => {
-    const { start, sidecar, tombstone } = await pod('kill');
-    const side = await sidecar();
-    const main = await start('main', {}, ['sleep', '300']);
-    await logged(main, /started sleep/);
-    await engine.dockerOk(['kill', '--signal', 'KILL', main]);
-    t.equal(await exitOf(main), 137);
-    t.notMatch(await tombstone('main'), /Died/, 'nobody could write its death');
-    t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
-    t.match(
-      await logged(side, /exiting 0/),
-      /the supervisor of "main" is gone without writing its death/,
-    );
-  },
-);
+test('docker kill -s KILL of the main container: the sidecar concludes the loss through the liveness socket and ends', async (t) => {
+  const { start, sidecar, tombstone } = await pod('kill');
+  const side = await sidecar();
+  const main = await start('main', {}, ['sleep', '300']);
+  await logged(main, /started sleep/);
+  await engine.dockerOk(['kill', '--signal', 'KILL', main]);
+  t.equal(await exitOf(main), 137);
+  t.notMatch(await tombstone('main'), /Died/, 'nobody could write its death');
+  t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
+  t.match(
+    await logged(side, /exiting 0/),
+    /the supervisor of "main" is gone without writing its death/,
+  );
+});
 
-t.test(
-  "the OOM killer kills the main container's command: exit 137, a tombstone that says so, the sidecar ends",
-  { skip },
-  async (t) => {
-    const { start, sidecar, tombstone } = await pod('oom');
-    const side = await sidecar();
-    // tail keeps the last line of /dev/zero, which never ends: it grows until the kernel kills it.
-    const main = await start(
-      'main',
-      {},
-      ['tail', '/dev/zero'],
-      ['--memory', '128m', '--memory-swap', '128m'],
-    );
-    t.equal(await exitOf(main), 137);
-    t.equal(
-      await engine.dockerOk(['inspect', '--format', '{{.State.OOMKilled}}', main]),
-      'true',
-      'an OOM kill',
-    );
-    t.match(await logged(main, /killed/), /child was killed by SIGKILL \(exit 137\)/);
-    const written = await tombstone('main');
-    t.match(written, /ExitCode: 137\n/);
-    t.match(written, /Signal: "?SIGKILL"?\n/);
-    t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
-    t.match(await logged(side, /exiting 0/), /death dependency "main" \(exit 137\) died/);
-  },
-);
+test("the OOM killer kills the main container's command: exit 137, a tombstone that says so, the sidecar ends", async (t) => {
+  const { start, sidecar, tombstone } = await pod('oom');
+  const side = await sidecar();
+  // tail keeps the last line of /dev/zero, which never ends: it grows until the kernel kills it.
+  const main = await start(
+    'main',
+    {},
+    ['tail', '/dev/zero'],
+    ['--memory', '128m', '--memory-swap', '128m'],
+  );
+  t.equal(await exitOf(main), 137);
+  t.equal(
+    await engine.dockerOk(['inspect', '--format', '{{.State.OOMKilled}}', main]),
+    'true',
+    'an OOM kill',
+  );
+  t.match(await logged(main, /killed/), /child was killed by SIGKILL \(exit 137\)/);
+  const written = await tombstone('main');
+  t.match(written, /ExitCode: 137\n/);
+  t.match(written, /Signal: "?SIGKILL"?\n/);
+  t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
+  t.match(await logged(side, /exiting 0/), /death dependency "main" \(exit 137\) died/);
+});
 
-t.test(
-  "kubexit's own Node killed as the OOM killer kills (SIGKILL): exit 137, no death written, the sidecar ends",
-  { skip },
-  async (t) => {
-    const { start, sidecar, tombstone } = await pod('node-killed');
-    const side = await sidecar();
-    const main = await start('main', {}, ['sleep', '300']);
-    await logged(main, /started sleep/);
-    // The supervisor's Node is the process running lib/kubexit-node; its pid as the host sees it.
-    const top = await engine.dockerOk(['top', main, '-eo', 'pid,args']);
-    const node = top.split('\n').find((line) => line.includes('kubexit-node'));
-    t.ok(node, 'Node runs in the container', { top });
-    process.kill(Number.parseInt(node?.trim() ?? '', 10), 'SIGKILL');
-    t.equal(
-      await exitOf(main),
-      137,
-      'the container ends: the front exits 137, taking the command with it',
-    );
-    t.notMatch(await tombstone('main'), /Died/, 'Node could not write the death');
-    t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
-    t.match(
-      await logged(side, /exiting 0/),
-      /the supervisor of "main" is gone without writing its death/,
-    );
-  },
-);
+test("kubexit's own Node killed as the OOM killer kills (SIGKILL): exit 137, no death written, the sidecar ends", async (t) => {
+  const { start, sidecar, tombstone } = await pod('node-killed');
+  const side = await sidecar();
+  const main = await start('main', {}, ['sleep', '300']);
+  await logged(main, /started sleep/);
+  // The supervisor's Node is the process running lib/kubexit-node; its pid as the host sees it.
+  const top = await engine.dockerOk(['top', main, '-eo', 'pid,args']);
+  const node = top.split('\n').find((line) => line.includes('kubexit-node'));
+  t.ok(node, 'Node runs in the container', { top });
+  process.kill(Number.parseInt(node?.trim() ?? '', 10), 'SIGKILL');
+  t.equal(
+    await exitOf(main),
+    137,
+    'the container ends: the front exits 137, taking the command with it',
+  );
+  t.notMatch(await tombstone('main'), /Died/, 'Node could not write the death');
+  t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
+  t.match(
+    await logged(side, /exiting 0/),
+    /the supervisor of "main" is gone without writing its death/,
+  );
+});
 
-t.test('a read-only root filesystem: kubexit needs only its volumes', { skip }, async (t) => {
+test('a read-only root filesystem: kubexit needs only its volumes', async (t) => {
   const { start, sidecar, tombstone } = await pod('read-only');
   const side = await sidecar(['--read-only']);
   const main = await start('main', {}, ['sh', '-c', 'exit 0'], ['--read-only']);

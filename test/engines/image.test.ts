@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { RootFs } from '../helpers/chroot-container.ts';
-import { Docker, ROOT, skipOrFail } from '../helpers/engines.ts';
+import { Docker, engineTests, ROOT } from '../helpers/engines.ts';
 
 /*
  * The kubexit image as the Dockerfile builds it (from dist/, BUNDLE=from-dist), run by Docker:
@@ -11,13 +11,14 @@ import { Docker, ROOT, skipOrFail } from '../helpers/engines.ts';
  */
 
 const docker = Docker.find();
-const skip = skipOrFail(typeof docker === 'string' ? docker : false);
+const reason = typeof docker === 'string' ? docker : false;
+const test = engineTests(reason);
 const engine = docker as Docker;
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 let image = '';
 let busybox = '';
 
-if (!skip) {
+if (!reason) {
   t.before(async () => {
     image = await engine.buildKubexit();
     busybox = await engine.importTree(new RootFs().withBusybox().dir, 'busybox', [`ENV ${PATH}`]);
@@ -31,118 +32,98 @@ function dockerRun(name: string, args: readonly string[], input?: string) {
   });
 }
 
-t.test('the image prints the version of package.json', { skip }, async (t) => {
+test('the image prints the version of package.json', async (t) => {
   const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
   const ran = await dockerRun('version', [image, '--version']);
   t.equal(ran.code, 0, ran.stderr);
   t.equal(ran.stdout.trim(), pkg.version);
 });
 
-t.test(
-  'the default install fills a fresh named volume at /kubexit; another image runs kubexit from it',
-  { skip },
-  async (t) => {
-    const volume = await engine.volume('kubexit');
-    const graveyard = await engine.volume('graveyard');
-    // No command: the image's own, install /kubexit, as its user (uid 65532).
-    const installed = await dockerRun('install', ['-v', `${volume}:/kubexit`, image]);
-    t.equal(installed.code, 0, installed.stderr);
-    t.match(installed.stdout + installed.stderr, /installed the kubexit portable bundle/);
-    const ran = await dockerRun('main', [
-      ...['-v', `${volume}:/kubexit:ro`, '-v', `${graveyard}:/graveyard`],
-      ...['-e', 'KUBEXIT_NAME=main', busybox, '/kubexit/kubexit', 'sh', '-c', 'exit 7'],
-    ]);
-    t.equal(ran.code, 7, ran.stderr);
-    const tombstone = await dockerRun('read', ['-v', `${graveyard}:/g`, busybox, 'cat', '/g/main']);
-    t.match(tombstone.stdout, /ExitCode: 7/);
-  },
-);
+test('the default install fills a fresh named volume at /kubexit; another image runs kubexit from it', async (t) => {
+  const volume = await engine.volume('kubexit');
+  const graveyard = await engine.volume('graveyard');
+  // No command: the image's own, install /kubexit, as its user (uid 65532).
+  const installed = await dockerRun('install', ['-v', `${volume}:/kubexit`, image]);
+  t.equal(installed.code, 0, installed.stderr);
+  t.match(installed.stdout + installed.stderr, /installed the kubexit portable bundle/);
+  const ran = await dockerRun('main', [
+    ...['-v', `${volume}:/kubexit:ro`, '-v', `${graveyard}:/graveyard`],
+    ...['-e', 'KUBEXIT_NAME=main', busybox, '/kubexit/kubexit', 'sh', '-c', 'exit 7'],
+  ]);
+  t.equal(ran.code, 7, ran.stderr);
+  const tombstone = await dockerRun('read', ['-v', `${graveyard}:/g`, busybox, 'cat', '/g/main']);
+  t.match(tombstone.stdout, /ExitCode: 7/);
+});
 
-t.test(
-  'install into a root-owned volume mounted elsewhere fails with exit 2, naming the uid and the fix',
-  { skip },
-  async (t) => {
-    const volume = await engine.volume('elsewhere');
-    const ran = await dockerRun('install-elsewhere', [
+test('install into a root-owned volume mounted elsewhere fails with exit 2, naming the uid and the fix', async (t) => {
+  const volume = await engine.volume('elsewhere');
+  const ran = await dockerRun('install-elsewhere', [
+    '-v',
+    `${volume}:/shared`,
+    image,
+    'install',
+    '/shared',
+  ]);
+  t.equal(ran.code, 2);
+  t.match(
+    ran.stderr,
+    /could not create \/shared \(EACCES\): \/shared is not writable by uid 65532: .*run this container as root .*, or mount the volume at \/kubexit/,
+  );
+  const asRoot = await dockerRun('install-root', [
+    '--user',
+    '0:0',
+    '-v',
+    `${volume}:/shared`,
+    image,
+    'install',
+    '/shared',
+  ]);
+  t.equal(asRoot.code, 0, 'as root, as the message says, it works');
+});
+
+test('a non-root container with a root-owned graveyard volume fails with exit 2, naming the fix', async (t) => {
+  const volume = await engine.volume('kubexit-nonroot');
+  const graveyard = await engine.volume('graveyard-nonroot');
+  t.equal((await dockerRun('install-nonroot', ['-v', `${volume}:/kubexit`, image])).code, 0);
+  const ran = await dockerRun('nonroot', [
+    ...['--user', '65532:65532', '-v', `${volume}:/kubexit`, '-v', `${graveyard}:/graveyard`],
+    ...['-e', 'KUBEXIT_NAME=main', busybox, '/kubexit/kubexit', 'true'],
+  ]);
+  t.equal(ran.code, 2);
+  t.match(
+    ran.stderr,
+    /graveyard \/graveyard is not writable \(EACCES\): \/graveyard is not writable by uid 65532/,
+  );
+});
+
+test("kubexit's own init container, cp /bin/kubexit /kubexit/kubexit, installs a kubexit that runs", async (t) => {
+  const volume = await engine.volume('kubexit-cp');
+  const graveyard = await engine.volume('graveyard-cp');
+  const copied = await dockerRun('cp', [
+    ...[
+      '--entrypoint',
+      'cp',
       '-v',
-      `${volume}:/shared`,
+      `${volume}:/kubexit`,
       image,
-      'install',
-      '/shared',
-    ]);
-    t.equal(ran.code, 2);
-    t.match(
-      ran.stderr,
-      /could not create \/shared \(EACCES\): \/shared is not writable by uid 65532: .*run this container as root .*, or mount the volume at \/kubexit/,
-    );
-    const asRoot = await dockerRun('install-root', [
-      '--user',
-      '0:0',
-      '-v',
-      `${volume}:/shared`,
-      image,
-      'install',
-      '/shared',
-    ]);
-    t.equal(asRoot.code, 0, 'as root, as the message says, it works');
-  },
-);
+      '/bin/kubexit',
+      '/kubexit/kubexit',
+    ],
+  ]);
+  t.equal(copied.code, 0, copied.stderr);
+  const ran = await dockerRun('cp-main', [
+    ...['-v', `${volume}:/kubexit`, '-v', `${graveyard}:/graveyard`, '-e', 'KUBEXIT_NAME=main'],
+    ...[busybox, '/kubexit/kubexit', 'echo', 'supervised'],
+  ]);
+  t.equal(ran.code, 0, ran.stderr);
+  t.equal(ran.stdout, 'supervised\n');
+});
 
-t.test(
-  'a non-root container with a root-owned graveyard volume fails with exit 2, naming the fix',
-  { skip },
-  async (t) => {
-    const volume = await engine.volume('kubexit-nonroot');
-    const graveyard = await engine.volume('graveyard-nonroot');
-    t.equal((await dockerRun('install-nonroot', ['-v', `${volume}:/kubexit`, image])).code, 0);
-    const ran = await dockerRun('nonroot', [
-      ...['--user', '65532:65532', '-v', `${volume}:/kubexit`, '-v', `${graveyard}:/graveyard`],
-      ...['-e', 'KUBEXIT_NAME=main', busybox, '/kubexit/kubexit', 'true'],
-    ]);
-    t.equal(ran.code, 2);
-    t.match(
-      ran.stderr,
-      /graveyard \/graveyard is not writable \(EACCES\): \/graveyard is not writable by uid 65532/,
-    );
-  },
-);
-
-t.test(
-  "kubexit's own init container, cp /bin/kubexit /kubexit/kubexit, installs a kubexit that runs",
-  { skip },
-  async (t) => {
-    const volume = await engine.volume('kubexit-cp');
-    const graveyard = await engine.volume('graveyard-cp');
-    const copied = await dockerRun('cp', [
-      ...[
-        '--entrypoint',
-        'cp',
-        '-v',
-        `${volume}:/kubexit`,
-        image,
-        '/bin/kubexit',
-        '/kubexit/kubexit',
-      ],
-    ]);
-    t.equal(copied.code, 0, copied.stderr);
-    const ran = await dockerRun('cp-main', [
-      ...['-v', `${volume}:/kubexit`, '-v', `${graveyard}:/graveyard`, '-e', 'KUBEXIT_NAME=main'],
-      ...[busybox, '/kubexit/kubexit', 'echo', 'supervised'],
-    ]);
-    t.equal(ran.code, 0, ran.stderr);
-    t.equal(ran.stdout, 'supervised\n');
-  },
-);
-
-t.test(
-  'docker run -i IMAGE inject - makes the same manifest as kubexit inject, with no Node installed',
-  { skip },
-  async (t) => {
-    const plain = readFileSync(join(ROOT, 'examples/plain/queue-sidecar-job.yaml'), 'utf8');
-    const ran = await dockerRun('inject', [image, 'inject', '-'], plain);
-    t.equal(ran.code, 0, ran.stderr);
-    // The example is made by inject from the plain file; its first line says so.
-    const example = readFileSync(join(ROOT, 'examples/queue-sidecar-job.yaml'), 'utf8');
-    t.equal(ran.stdout, example.slice(example.indexOf('\n') + 1));
-  },
-);
+test('docker run -i IMAGE inject - makes the same manifest as kubexit inject, with no Node installed', async (t) => {
+  const plain = readFileSync(join(ROOT, 'examples/plain/queue-sidecar-job.yaml'), 'utf8');
+  const ran = await dockerRun('inject', [image, 'inject', '-'], plain);
+  t.equal(ran.code, 0, ran.stderr);
+  // The example is made by inject from the plain file; its first line says so.
+  const example = readFileSync(join(ROOT, 'examples/queue-sidecar-job.yaml'), 'utf8');
+  t.equal(ran.stdout, example.slice(example.indexOf('\n') + 1));
+});

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments, stringify } from 'yaml';
-import { Podman, ROOT, RUN_ID, skipOrFail } from '../helpers/engines.ts';
+import { engineTests, Podman, ROOT, RUN_ID } from '../helpers/engines.ts';
 import { standIns } from '../helpers/stand-in-images.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -16,7 +16,8 @@ import { waitFor } from '../helpers/wait.ts';
  */
 
 const podman = Podman.find();
-const skip = skipOrFail(typeof podman === 'string' ? podman : false);
+const reason = typeof podman === 'string' ? podman : false;
+const test = engineTests(reason);
 const engine = podman as Podman;
 const KUBEXIT_IMAGE = 'ghcr.io/kubexit/kubexit:0.1.0';
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -36,7 +37,7 @@ interface PodSpec {
   volumes?: { name: string }[];
 }
 
-if (!skip) {
+if (!reason) {
   t.before(async () => {
     await engine.buildKubexit(KUBEXIT_IMAGE);
     for (const [name, image] of Object.entries(standIns())) {
@@ -112,162 +113,131 @@ function setEnv(container: Container, name: string, value: string): void {
   container.env = [...(container.env ?? []), { name, value }];
 }
 
-t.test(
-  'queue-sidecar-job: the forwarder succeeds, the queue is stopped, both exit 0',
-  { skip },
-  async (t) => {
-    const ended = await play(podOf(workload('examples/queue-sidecar-job.yaml'), `${RUN_ID}-q0`));
-    t.equal(ended.forwarder?.code, 0, 'forwarder exits 0', { logs: ended.forwarder?.logs });
-    t.equal(ended.queue?.code, 0, 'queue exits 0', { logs: ended.queue?.logs });
-    t.match(ended.queue?.logs, /death dependency "forwarder" \(exit 0\) died/);
-  },
-);
+test('queue-sidecar-job: the forwarder succeeds, the queue is stopped, both exit 0', async (t) => {
+  const ended = await play(podOf(workload('examples/queue-sidecar-job.yaml'), `${RUN_ID}-q0`));
+  t.equal(ended.forwarder?.code, 0, 'forwarder exits 0', { logs: ended.forwarder?.logs });
+  t.equal(ended.queue?.code, 0, 'queue exits 0', { logs: ended.queue?.logs });
+  t.match(ended.queue?.logs, /death dependency "forwarder" \(exit 0\) died/);
+});
 
-t.test(
-  'two queue pods side by side: each pod has its own graveyard and its own truth',
-  { skip },
-  async (t) => {
-    const job = workload('examples/queue-sidecar-job.yaml');
-    const fails = podOf(job, `${RUN_ID}-q3`);
-    setEnv(
-      fails.spec.containers.find((c) => c.name === 'forwarder') as Container,
-      'FORWARDER_EXIT',
-      '3',
-    );
-    const [ok, failed] = await Promise.all([play(podOf(job, `${RUN_ID}-qa`)), play(fails)]);
-    t.equal(ok.forwarder?.code, 0, 'forwarder exits 0', { logs: ok.forwarder?.logs });
-    t.equal(ok.queue?.code, 0, 'queue exits 0', { logs: ok.queue?.logs });
-    t.match(ok.queue?.logs, /"forwarder" \(exit 0\) died/, 'saw its own forwarder');
-    t.equal(failed.forwarder?.code, 3, 'a failing forwarder fails its pod with its code');
-    t.equal(failed.queue?.code, 0, 'queue exits 0', { logs: failed.queue?.logs });
-    t.match(failed.queue?.logs, /"forwarder" \(exit 3\) died/, 'saw its own forwarder');
-  },
-);
+test('two queue pods side by side: each pod has its own graveyard and its own truth', async (t) => {
+  const job = workload('examples/queue-sidecar-job.yaml');
+  const fails = podOf(job, `${RUN_ID}-q3`);
+  setEnv(
+    fails.spec.containers.find((c) => c.name === 'forwarder') as Container,
+    'FORWARDER_EXIT',
+    '3',
+  );
+  const [ok, failed] = await Promise.all([play(podOf(job, `${RUN_ID}-qa`)), play(fails)]);
+  t.equal(ok.forwarder?.code, 0, 'forwarder exits 0', { logs: ok.forwarder?.logs });
+  t.equal(ok.queue?.code, 0, 'queue exits 0', { logs: ok.queue?.logs });
+  t.match(ok.queue?.logs, /"forwarder" \(exit 0\) died/, 'saw its own forwarder');
+  t.equal(failed.forwarder?.code, 3, 'a failing forwarder fails its pod with its code');
+  t.equal(failed.queue?.code, 0, 'queue exits 0', { logs: failed.queue?.logs });
+  t.match(failed.queue?.logs, /"forwarder" \(exit 3\) died/, 'saw its own forwarder');
+});
 
-t.test(
-  'storage-gateway-pod: the job starts once the gateway accepts connections; both exit 0',
-  { skip },
-  async (t) => {
-    // The Secret the gateway's credentials come from, as a cluster would hold it: Podman 4 reads
-    // a secretKeyRef from a secret of its own holding the Secret's data (JSON, values in base64).
-    const data = { 'client-email': 'exporter@example.iam', 'private-key': 'not-a-key' };
-    const encoded = Object.fromEntries(
-      Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
-    );
-    const file = join(engine.home, 'gcs-service-account.json');
-    writeFileSync(file, JSON.stringify(encoded));
-    await engine.podmanOk(['secret', 'create', 'gcs-service-account', file]);
-    const pod = podOf(workload('examples/storage-gateway-pod.yaml'), `${RUN_ID}-sg`);
-    const ended = await play(pod);
-    t.equal(ended.base?.code, 0, 'base exits 0', { logs: ended.base?.logs });
-    t.match(ended.base?.logs, /exported/, 'the gateway was serving when the job ran');
-    t.equal(ended.gateway?.code, 0, 'gateway exits 0', { logs: ended.gateway?.logs });
-  },
-);
+test('storage-gateway-pod: the job starts once the gateway accepts connections; both exit 0', async (t) => {
+  // The Secret the gateway's credentials come from, as a cluster would hold it: Podman 4 reads
+  // a secretKeyRef from a secret of its own holding the Secret's data (JSON, values in base64).
+  const data = { 'client-email': 'exporter@example.iam', 'private-key': 'not-a-key' };
+  const encoded = Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+  );
+  const file = join(engine.home, 'gcs-service-account.json');
+  writeFileSync(file, JSON.stringify(encoded));
+  await engine.podmanOk(['secret', 'create', 'gcs-service-account', file]);
+  const pod = podOf(workload('examples/storage-gateway-pod.yaml'), `${RUN_ID}-sg`);
+  const ended = await play(pod);
+  t.equal(ended.base?.code, 0, 'base exits 0', { logs: ended.base?.logs });
+  t.match(ended.base?.logs, /exported/, 'the gateway was serving when the job ran');
+  t.equal(ended.gateway?.code, 0, 'gateway exits 0', { logs: ended.gateway?.logs });
+});
 
-t.test(
-  'credentials-sidecar-job: the app reads the first credentials, the refresher ends with it',
-  { skip },
-  async (t) => {
-    const ended = await play(
-      podOf(workload('examples/credentials-sidecar-job.yaml'), `${RUN_ID}-cr`),
-    );
-    t.equal(ended.app?.code, 0, 'app exits 0', { logs: ended.app?.logs });
-    t.match(ended.app?.logs, /app:token-1/);
-    t.equal(ended['token-refresher']?.code, 0, 'token-refresher exits 0', {
-      logs: ended['token-refresher']?.logs,
-    });
-  },
-);
+test('credentials-sidecar-job: the app reads the first credentials, the refresher ends with it', async (t) => {
+  const ended = await play(
+    podOf(workload('examples/credentials-sidecar-job.yaml'), `${RUN_ID}-cr`),
+  );
+  t.equal(ended.app?.code, 0, 'app exits 0', { logs: ended.app?.logs });
+  t.match(ended.app?.logs, /app:token-1/);
+  t.equal(ended['token-refresher']?.code, 0, 'token-refresher exits 0', {
+    logs: ended['token-refresher']?.logs,
+  });
+});
 
-t.test(
-  'istio-job: the task waits for the injected proxy, then asks it to quit; all exit 0',
-  { skip },
-  async (t) => {
-    const pod = podOf(workload('examples/istio-job.yaml'), `${RUN_ID}-is`);
-    // What Istio's injection webhook adds: a proxy container kubexit does not wrap.
-    pod.spec.containers.push({
-      name: 'istio-proxy',
-      image: 'istio/proxyv2:emulated',
-      command: ['pilot-agent'],
-    });
-    const ended = await play(pod);
-    t.equal(ended.base?.code, 0, 'base exits 0', { logs: ended.base?.logs });
-    t.match(ended.base?.logs, /task export done/);
-    t.match(
-      ended.base?.logs,
-      /shutdown call POST http:\/\/127.0.0.1:15020\/quitquitquit: HTTP 200/,
-    );
-    t.equal(ended['istio-proxy']?.code, 0, 'the proxy quit when asked');
-  },
-);
+test('istio-job: the task waits for the injected proxy, then asks it to quit; all exit 0', async (t) => {
+  const pod = podOf(workload('examples/istio-job.yaml'), `${RUN_ID}-is`);
+  // What Istio's injection webhook adds: a proxy container kubexit does not wrap.
+  pod.spec.containers.push({
+    name: 'istio-proxy',
+    image: 'istio/proxyv2:emulated',
+    command: ['pilot-agent'],
+  });
+  const ended = await play(pod);
+  t.equal(ended.base?.code, 0, 'base exits 0', { logs: ended.base?.logs });
+  t.match(ended.base?.logs, /task export done/);
+  t.match(ended.base?.logs, /shutdown call POST http:\/\/127.0.0.1:15020\/quitquitquit: HTTP 200/);
+  t.equal(ended['istio-proxy']?.code, 0, 'the proxy quit when asked');
+});
 
-t.test(
-  'the Jobs of the kind workflow: one pod completes, one fails with its main container code',
-  { skip },
-  async (t) => {
-    const docs = parseAllDocuments(readFileSync(join(ROOT, 'test/kind/jobs.yaml'), 'utf8'))
-      .map((d) => d.toJS())
-      .filter((doc) => doc.kind === 'Job');
-    const [ok, fail] = await Promise.all(
-      docs.map((doc, i) => play(podOf(doc, `${RUN_ID}-kind${i}`))),
-    );
-    t.equal(ok?.forwarder?.code, 0, 'forwarder exits 0', { logs: ok?.forwarder?.logs });
-    t.equal(ok?.queue?.code, 0, 'queue exits 0', { logs: ok?.queue?.logs });
-    t.equal(fail?.forwarder?.code, 3, 'forwarder exits 3', { logs: fail?.forwarder?.logs });
-    t.equal(fail?.queue?.code, 0, 'queue exits 0', { logs: fail?.queue?.logs });
-  },
-);
+test('the Jobs of the kind workflow: one pod completes, one fails with its main container code', async (t) => {
+  const docs = parseAllDocuments(readFileSync(join(ROOT, 'test/kind/jobs.yaml'), 'utf8'))
+    .map((d) => d.toJS())
+    .filter((doc) => doc.kind === 'Job');
+  const [ok, fail] = await Promise.all(
+    docs.map((doc, i) => play(podOf(doc, `${RUN_ID}-kind${i}`))),
+  );
+  t.equal(ok?.forwarder?.code, 0, 'forwarder exits 0', { logs: ok?.forwarder?.logs });
+  t.equal(ok?.queue?.code, 0, 'queue exits 0', { logs: ok?.queue?.logs });
+  t.equal(fail?.forwarder?.code, 3, 'forwarder exits 3', { logs: fail?.forwarder?.logs });
+  t.equal(fail?.queue?.code, 0, 'queue exits 0', { logs: fail?.queue?.logs });
+});
 
-t.test(
-  'kubexit is PID 1 of its container and reaps orphans: no zombie is left',
-  { skip },
-  async (t) => {
-    const pod = podOf(workload('test/kind/jobs.yaml'), `${RUN_ID}-pid1`);
-    const queue = pod.spec.containers.find((c) => c.name === 'queue') as Container;
-    // An orphan: the subshell's parent exits at once, so it is handed to PID 1; when it ends, only
-    // PID 1 can reap it. It leaves a file when it is about to end.
-    queue.command = [
-      '/kubexit/kubexit',
-      'sh',
-      '-c',
-      '(sh -c "sleep 0.3; touch /tmp/orphan-ending" &); echo ok > /tmp/ready; trap "exit 0" TERM; while :; do sleep 1 & wait; done',
-    ];
-    const forwarder = pod.spec.containers.find((c) => c.name === 'forwarder') as Container;
-    // The forwarder runs until the test has looked inside the queue's container.
-    forwarder.command = [
-      '/kubexit/kubexit',
-      'sh',
-      '-c',
-      'while [ ! -e /graveyard/seen ]; do sleep 0.1; done',
-    ];
-    const name = `${RUN_ID}-pid1-queue`;
-    const played = play(pod);
-    const exec = (script: string) => engine.podman(['exec', name, 'sh', '-c', script]);
-    await waitFor(
-      async () => (await exec('test -e /tmp/orphan-ending')).code === 0,
-      'the orphan to end',
-      {
-        timeoutMs: 30_000,
-        intervalMs: 100,
-      },
-    );
-    const comm = await exec('cat /proc/1/comm');
-    t.equal(comm.stdout.trim(), 'kubexit', 'PID 1 is kubexit');
-    // Every process's state: the third field of /proc/PID/stat (Z for a zombie).
-    const states = async () =>
-      (await exec('for s in /proc/[0-9]*/stat; do cat "$s"; echo; done')).stdout
-        .split('\n')
-        .filter((line) => line.includes(') '));
-    await waitFor(async () => !(await states()).some((line) => / Z /.test(line)), 'no zombie', {
-      timeoutMs: 5_000,
+test('kubexit is PID 1 of its container and reaps orphans: no zombie is left', async (t) => {
+  const pod = podOf(workload('test/kind/jobs.yaml'), `${RUN_ID}-pid1`);
+  const queue = pod.spec.containers.find((c) => c.name === 'queue') as Container;
+  // An orphan: the subshell's parent exits at once, so it is handed to PID 1; when it ends, only
+  // PID 1 can reap it. It leaves a file when it is about to end.
+  queue.command = [
+    '/kubexit/kubexit',
+    'sh',
+    '-c',
+    '(sh -c "sleep 0.3; touch /tmp/orphan-ending" &); echo ok > /tmp/ready; trap "exit 0" TERM; while :; do sleep 1 & wait; done',
+  ];
+  const forwarder = pod.spec.containers.find((c) => c.name === 'forwarder') as Container;
+  // The forwarder runs until the test has looked inside the queue's container.
+  forwarder.command = [
+    '/kubexit/kubexit',
+    'sh',
+    '-c',
+    'while [ ! -e /graveyard/seen ]; do sleep 0.1; done',
+  ];
+  const name = `${RUN_ID}-pid1-queue`;
+  const played = play(pod);
+  const exec = (script: string) => engine.podman(['exec', name, 'sh', '-c', script]);
+  await waitFor(
+    async () => (await exec('test -e /tmp/orphan-ending')).code === 0,
+    'the orphan to end',
+    {
+      timeoutMs: 30_000,
       intervalMs: 100,
-    }).catch(async (error) => {
-      t.fail(`${error.message}:\n${(await states()).join('\n')}`);
-    });
-    await exec('touch /graveyard/seen');
-    const ended = await played;
-    t.equal(ended.forwarder?.code, 0, 'forwarder exits 0', { logs: ended.forwarder?.logs });
-    t.equal(ended.queue?.code, 0, 'queue exits 0', { logs: ended.queue?.logs });
-  },
-);
+    },
+  );
+  const comm = await exec('cat /proc/1/comm');
+  t.equal(comm.stdout.trim(), 'kubexit', 'PID 1 is kubexit');
+  // Every process's state: the third field of /proc/PID/stat (Z for a zombie).
+  const states = async () =>
+    (await exec('for s in /proc/[0-9]*/stat; do cat "$s"; echo; done')).stdout
+      .split('\n')
+      .filter((line) => line.includes(') '));
+  await waitFor(async () => !(await states()).some((line) => / Z /.test(line)), 'no zombie', {
+    timeoutMs: 5_000,
+    intervalMs: 100,
+  }).catch(async (error) => {
+    t.fail(`${error.message}:\n${(await states()).join('\n')}`);
+  });
+  await exec('touch /graveyard/seen');
+  const ended = await played;
+  t.equal(ended.forwarder?.code, 0, 'forwarder exits 0', { logs: ended.forwarder?.logs });
+  t.equal(ended.queue?.code, 0, 'queue exits 0', { logs: ended.queue?.logs });
+});
