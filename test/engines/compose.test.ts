@@ -8,8 +8,8 @@ import { RootFs } from '../helpers/chroot-container.ts';
 import { Docker, engineTests, type Ran, ROOT, RUN_ID, run } from '../helpers/engines.ts';
 
 /*
- * examples/docker-compose run by Docker Compose as a user runs it: Compose builds the kubexit image
- * itself (from dist/: KUBEXIT_BUNDLE=from-dist), `run --rm forwarder` returns the forwarder's code
+ * examples/docker-compose run by Docker Compose as a user runs it: the first `run` builds the
+ * kubexit image itself (from dist/: KUBEXIT_BUNDLE=from-dist), `run --rm forwarder` returns the forwarder's code
  * and the queue ends by itself. Runs follow each other in one project without `down`, as a user
  * repeats them. The only change to the example is an override file naming this run's images
  * (a busybox made from a static busybox, no registry).
@@ -50,8 +50,6 @@ if (!reason) {
     });
     // After `down`, which reads the override file.
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const built = await compose(['build', 'install']);
-    if (built.code !== 0) throw new Error(`compose build failed:\n${built.stderr}`);
   });
 }
 

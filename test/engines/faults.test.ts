@@ -157,6 +157,7 @@ test("the OOM killer kills the main container's command: exit 137, a tombstone t
   const written = await tombstone('main');
   t.match(written, /ExitCode: 137\n/);
   t.match(written, /Signal: "?SIGKILL"?\n/);
+  t.match(written, /Reason: "?exited"?\n/);
   t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
   t.match(await logged(side, /exiting 0/), /death dependency "main" \(exit 137\) died/);
 });
