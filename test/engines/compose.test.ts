@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
-import { RootFs } from '../helpers/chroot-container.ts';
-import { Docker, engineTests, type Ran, ROOT, RUN_ID, run } from '../helpers/engines.ts';
+import { Docker, type Ran, ROOT, RUN_ID, run, testsWith } from '../helpers/engines.ts';
 
 /*
  * examples/docker-compose run by Docker Compose as a user runs it: the first `run` builds the
@@ -15,18 +14,13 @@ import { Docker, engineTests, type Ran, ROOT, RUN_ID, run } from '../helpers/eng
  * (a busybox made from a static busybox, no registry).
  */
 
-const docker = Docker.find();
-const reason = typeof docker === 'string' ? docker : false;
-const test = engineTests(reason);
-const engine = docker as Docker;
+const { engine, available, test } = testsWith(Docker.find());
 const PROJECT = RUN_ID;
 let override = '';
 
-if (!reason) {
+if (available) {
   t.before(async () => {
-    const busybox = await engine.importTree(new RootFs().withBusybox().dir, 'busybox', [
-      'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    ]);
+    const busybox = await engine.busybox();
     const kubexit = `kubexit-test/kubexit-compose:${RUN_ID}`;
     engine.removeAtExit('rmi', kubexit);
     const dir = mkdtempSync(join(tmpdir(), 'kubexit-compose-'));

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { RootFs } from '../helpers/chroot-container.ts';
-import { Docker, engineTests } from '../helpers/engines.ts';
+import { Docker, testsWith } from '../helpers/engines.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /*
@@ -10,19 +9,14 @@ import { waitFor } from '../helpers/wait.ts';
  * KILL`, the kernel's OOM killer under a memory limit, and a read-only root filesystem.
  */
 
-const docker = Docker.find();
-const reason = typeof docker === 'string' ? docker : false;
-const test = engineTests(reason);
-const engine = docker as Docker;
-const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const { engine, available, test } = testsWith(Docker.find());
 let busybox = '';
 let kubexitVolume = '';
 
-if (!reason) {
+if (available) {
   t.before(async () => {
     const image = await engine.buildKubexit();
-    const root = new RootFs().withBusybox().link('busybox', '/bin/tail');
-    busybox = await engine.importTree(root.dir, 'busybox', [`ENV ${PATH}`]);
+    busybox = await engine.busybox(['tail']);
     kubexitVolume = await engine.volume('kubexit');
     await engine.dockerOk([
       'run',

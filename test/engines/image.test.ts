@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { RootFs } from '../helpers/chroot-container.ts';
-import { Docker, engineTests, ROOT } from '../helpers/engines.ts';
+import { Docker, ROOT, testsWith } from '../helpers/engines.ts';
 
 /*
  * The kubexit image as the Dockerfile builds it (from dist/, BUNDLE=from-dist), run by Docker:
@@ -10,18 +9,14 @@ import { Docker, engineTests, ROOT } from '../helpers/engines.ts';
  * (cp /bin/kubexit /kubexit/kubexit), and inject run from the image, as on a laptop without Node.
  */
 
-const docker = Docker.find();
-const reason = typeof docker === 'string' ? docker : false;
-const test = engineTests(reason);
-const engine = docker as Docker;
-const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const { engine, available, test } = testsWith(Docker.find());
 let image = '';
 let busybox = '';
 
-if (!reason) {
+if (available) {
   t.before(async () => {
     image = await engine.buildKubexit();
-    busybox = await engine.importTree(new RootFs().withBusybox().dir, 'busybox', [`ENV ${PATH}`]);
+    busybox = await engine.busybox();
   });
 }
 

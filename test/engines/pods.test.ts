@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments, stringify } from 'yaml';
-import { engineTests, Podman, ROOT, RUN_ID } from '../helpers/engines.ts';
+import { IMAGE_PATH, Podman, ROOT, RUN_ID, testsWith } from '../helpers/engines.ts';
 import { standIns } from '../helpers/stand-in-images.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -15,12 +15,8 @@ import { waitFor } from '../helpers/wait.ts';
  * one. The other images are stand-ins: a static busybox and a script at the path the manifest runs.
  */
 
-const podman = Podman.find();
-const reason = typeof podman === 'string' ? podman : false;
-const test = engineTests(reason);
-const engine = podman as Podman;
+const { engine, available, test } = testsWith(Podman.find());
 const KUBEXIT_IMAGE = 'ghcr.io/kubexit/kubexit:0.1.0';
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 type Json = Record<string, unknown>;
 interface Container {
@@ -37,13 +33,12 @@ interface PodSpec {
   volumes?: { name: string }[];
 }
 
-if (!reason) {
+if (available) {
   t.before(async () => {
     await engine.buildKubexit(KUBEXIT_IMAGE);
     for (const [name, image] of Object.entries(standIns())) {
-      // PATH as every real image sets it: an imported tree has no environment at all.
       const changes = [
-        `ENV PATH=${PATH}`,
+        `ENV ${IMAGE_PATH}`,
         ...(image.cmd ? [`CMD ${JSON.stringify(image.cmd)}`] : []),
       ];
       await engine.importTree(image.rootfs().dir, name, changes);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
+import { RootFs } from './chroot-container.ts';
 import { IMAGE_ARCH, IMAGE_TREE } from './dist.ts';
 
 /*
@@ -70,11 +71,27 @@ export async function runOk(
   return ran.stdout.trim();
 }
 
+/** PATH as every real image sets it: an imported tree has no environment at all. */
+export const IMAGE_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * One engine's test file: the engine found, and its `test` (see engineTests). `engine` is only
+ * used inside tests and hooks, which don't run when it wasn't found.
+ */
+export function testsWith<E>(found: E | string): {
+  engine: E;
+  available: boolean;
+  test: ReturnType<typeof engineTests>;
+} {
+  const reason = typeof found === 'string' ? found : false;
+  return { engine: found as E, available: !reason, test: engineTests(reason) };
+}
+
 /**
  * The `test` of one engine's test file. Where the engine can't run, the file's tests are not
  * declared and one line says why (a plan of 0), or, under CI=true, that line is a failure.
  */
-export function engineTests(
+function engineTests(
   reason: string | false,
 ): (name: string, fn: (t: Test) => Promise<void>) => void {
   if (!reason) return (name, fn) => t.test(name, fn);
@@ -203,6 +220,13 @@ export class Docker {
     this.removeAtExit('rmi', tag);
     await importTree([this.cli], this.env, dir, tag, changes);
     return tag;
+  }
+
+  /** A static busybox (no libc) as an image of this run, with `applets` linked besides sh & co. */
+  busybox(applets: readonly string[] = []): Promise<string> {
+    const root = new RootFs().withBusybox();
+    for (const applet of applets) root.link('busybox', `/bin/${applet}`);
+    return this.importTree(root.dir, 'busybox', [`ENV ${IMAGE_PATH}`]);
   }
 
   /** A named volume of this run. */
