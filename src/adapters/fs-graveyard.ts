@@ -38,6 +38,8 @@ const RESERVE_BYTES = 4096;
 /** Errors worth another try of the final write, and the pause before the first retry. */
 const TRANSIENT = new Set(['EINTR', 'EAGAIN', 'EBUSY', 'EIO', 'ETIMEDOUT', 'ESTALE', 'EMFILE']);
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+/** Out of file descriptors: dependents' connections to the liveness socket can take them all. */
+const NO_FDS = new Set(['EMFILE', 'ENFILE']);
 const FINAL_ATTEMPTS = 6;
 const FIRST_RETRY_MS = 25;
 /** How old a file's last change must be for a read of it to be remembered (see #remember). */
@@ -61,6 +63,8 @@ export class FsGraveyard implements Graveyard {
   readonly #warn: (message: string) => void;
   readonly #seen = new Map<string, Seen>();
   readonly #settledMs: number;
+  /** A descriptor held from start-up and given back for the final write when none is left. */
+  #spareFd: number | undefined;
 
   constructor(dir: string, options: FsGraveyardOptions = {}) {
     this.dir = dir;
@@ -87,6 +91,19 @@ export class FsGraveyard implements Graveyard {
       this.#probe(error);
     }
     await this.#checkReplaceable(name, info);
+    try {
+      this.#spareFd ??= openSync(this.dir, O_RDONLY);
+    } catch {
+      // Without a spare, a process out of descriptors retries like any transient error.
+    }
+  }
+
+  /** Gives the spare descriptor back, so that the next open succeeds; false when none is left. */
+  #releaseSpareFd(): boolean {
+    if (this.#spareFd === undefined) return false;
+    closeQuietly(this.#spareFd);
+    this.#spareFd = undefined;
+    return true;
   }
 
   /** The reserve could not be made: fail if nothing can be written, else warn. */
@@ -118,6 +135,7 @@ export class FsGraveyard implements Graveyard {
       } catch (error) {
         last = error;
         const code = errorCode(error);
+        if (NO_FDS.has(code) && this.#releaseSpareFd()) continue;
         if (NO_SPACE.has(code) && this.#writeFromReserve(name, content)) return;
         if (!TRANSIENT.has(code) && !NO_SPACE.has(code)) throw error;
       }

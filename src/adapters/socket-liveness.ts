@@ -14,6 +14,11 @@ const GONE_WHILE_CONNECTING = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 /** A full listen backlog (many dependents connecting at once) is worth another try. */
 const RETRY_MS = 20;
 const RETRIES = 100;
+/**
+ * After a connection ended and a new one was accepted (its holder lives, but dropped ours: out of
+ * file descriptors, or more dependents than it takes), when to connect again.
+ */
+const REFOLLOW_MS = 500;
 
 /**
  * Liveness sockets as unix sockets in the graveyard: `<graveyard>/.<name>.sock`. Containers of a
@@ -60,6 +65,16 @@ export class SocketLiveness implements Liveness {
       stopped = true;
       onGone();
     };
+    // A connection that ended proves nothing by itself: a holder short of file descriptors
+    // accepts and closes at once. Proof is a new connection refused, or no socket at all.
+    const check = () => {
+      if (stopped || path === undefined) return;
+      void probe(path).then((held) => {
+        if (stopped) return;
+        if (!held) gone();
+        else setTimeout(() => attempt(RETRIES), REFOLLOW_MS).unref();
+      });
+    };
     const attempt = (retries: number) => {
       if (stopped || path === undefined) return;
       let connected = false;
@@ -76,8 +91,8 @@ export class SocketLiveness implements Liveness {
       // Decided when the connection is over, however it ended: a holder that dies while the
       // connection is still being set up resets it (ECONNRESET, EPIPE) before 'connect' is seen.
       socket.on('close', () => {
-        if (connected || NOBODY_LISTENS.has(failure) || GONE_WHILE_CONNECTING.has(failure))
-          return gone();
+        if (NOBODY_LISTENS.has(failure)) return gone();
+        if (connected || GONE_WHILE_CONNECTING.has(failure)) return check();
         if (failure === 'EAGAIN' && retries > 0)
           setTimeout(() => attempt(retries - 1), RETRY_MS).unref();
         // Anything else (EACCES on a socket planted by another user): no conclusion either way.
@@ -93,17 +108,7 @@ export class SocketLiveness implements Liveness {
   /** Whether somebody holds `name`'s socket right now (for `kubexit status`); unsure is yes. */
   isHeld(name: string): Promise<boolean> {
     const path = this.#socketPath(name);
-    if (path === undefined) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const probe = connect({ path });
-      probe.on('connect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.on('error', (error: NodeJS.ErrnoException) =>
-        resolve(!NOBODY_LISTENS.has(error.code ?? '')),
-      );
-    });
+    return path === undefined ? Promise.resolve(true) : probe(path);
   }
 
   /**
@@ -122,6 +127,24 @@ export class SocketLiveness implements Liveness {
     const viaFd = `/proc/self/fd/${this.#dirFd}/${component}`;
     return Buffer.byteLength(viaFd) <= MAX_SOCKET_PATH ? viaFd : undefined;
   }
+}
+
+/**
+ * Whether a new connection to `path` is accepted: false only when nobody listens there (refused,
+ * or no socket at all); any other failure can't tell, and counts as held.
+ */
+function probe(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ path });
+    socket.unref();
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      resolve(!NOBODY_LISTENS.has(error.code ?? '')),
+    );
+  });
 }
 
 /** A dependent's connection: read and dropped, held until either side goes away. */

@@ -89,31 +89,41 @@ export class DependencyView {
   }
 
   async #readAll(names: readonly string[]): Promise<void> {
-    const results = await Promise.all(names.map((name) => this.#ports.graveyard.read(name)));
-    const lost = await Promise.all(
-      results.map((result, index) => this.#lostAlready(names[index] as string, result)),
+    const read = await Promise.all(names.map((name) => this.#ports.graveyard.read(name)));
+    const checked = await Promise.all(
+      read.map((result, index) => this.#checkNewLife(names[index] as string, result)),
     );
-    for (const [index, result] of results.entries()) {
+    for (const [index, { result, lost }] of checked.entries()) {
       const name = names[index] as string;
       if (result.kind === 'ok') this.#accept(name, result.tombstone);
       else this.#reject(name, result.kind === 'invalid' ? result.problem : undefined);
-      if (lost[index] && result.kind === 'ok') this.#markLost(name, result.tombstone);
+      if (lost && result.kind === 'ok') this.#markLost(name, result.tombstone);
       this.#follow(name);
     }
   }
 
   /**
    * A life seen for the first time that promises a liveness socket is only believed alive when
-   * somebody holds the socket: a dependent that starts after the loss must not see it alive.
+   * somebody holds the socket: a dependent that starts after the loss must not see it alive. An
+   * unheld socket is no proof alone: the supervisor may have written its death and ended after
+   * the read, so the tombstone is read again, after the check, and only a life that still says
+   * alive is lost.
    */
-  async #lostAlready(name: string, result: ReadResult): Promise<boolean> {
+  async #checkNewLife(
+    name: string,
+    result: ReadResult,
+  ): Promise<{ result: ReadResult; lost: boolean }> {
     const liveness = this.#ports.liveness;
-    if (liveness === undefined || result.kind !== 'ok') return false;
+    if (liveness === undefined || result.kind !== 'ok') return { result, lost: false };
     const { tombstone } = result;
-    if (!hasLivenessSocket(tombstone)) return false;
+    if (!hasLivenessSocket(tombstone)) return { result, lost: false };
     const seen = this.#following.get(name)?.born ?? this.#lost.get(name)?.born;
-    if (seen === tombstone.born) return false;
-    return !(await liveness.isHeld(name));
+    if (seen === tombstone.born || (await liveness.isHeld(name))) return { result, lost: false };
+    const after = await this.#ports.graveyard.read(name);
+    return {
+      result: after,
+      lost: after.kind === 'ok' && isSameLifeAlive(after.tombstone, tombstone),
+    };
   }
 
   #accept(name: string, read: Tombstone): void {
@@ -134,7 +144,8 @@ export class DependencyView {
   }
 
   #reject(name: string, problem: string | undefined): void {
-    this.#snapshot.set(name, undefined);
+    // A life found lost stays lost when its tombstone is gone too (a graveyard removed).
+    this.#snapshot.set(name, this.#lost.get(name));
     if (problem === undefined || this.#reported.get(name) === problem) return;
     this.#reported.set(name, problem);
     const path = `${this.#ports.graveyard.dir}/${name}`;
@@ -145,28 +156,34 @@ export class DependencyView {
   #follow(name: string): void {
     const tombstone = this.#snapshot.get(name);
     const current = this.#following.get(name);
+    // A followed life whose tombstone vanished (a graveyard removed) is still followed: its
+    // socket is then the only thing that can tell its end.
+    if (current !== undefined && tombstone === undefined) return;
     const wanted = hasLivenessSocket(tombstone) && this.#ports.liveness !== undefined;
     if (current !== undefined && (!wanted || current.born !== tombstone?.born)) {
       current.stop();
       this.#following.delete(name);
     }
-    if (!wanted || this.#following.has(name)) return;
-    const born = tombstone?.born;
+    if (!wanted || tombstone === undefined || this.#following.has(name)) return;
     const stop =
-      this.#ports.liveness?.follow(name, () => void this.#gone(name, born)) ?? (() => {});
-    this.#following.set(name, { born, stop });
+      this.#ports.liveness?.follow(name, () => void this.#gone(name, tombstone)) ?? (() => {});
+    this.#following.set(name, { born: tombstone.born, stop });
   }
 
   /**
-   * The socket closed. A supervisor that ends normally closes it too, just after writing its final
-   * tombstone, so read the tombstone first: only a life that still says alive was lost.
+   * Nobody holds the socket any more (the adapter proved it: a new connection was refused, or the
+   * socket is absent). A supervisor that ends normally closes it too, just after writing its final
+   * tombstone, so the tombstone is read now, after the close: only a life that still says alive
+   * was lost — or one whose tombstone vanished with it (the graveyard removed): nothing else can
+   * ever say it ended.
    */
-  async #gone(name: string, born: string | undefined): Promise<void> {
+  async #gone(name: string, life: Tombstone): Promise<void> {
     await this.refresh(name);
     const tombstone = this.#snapshot.get(name);
-    const stillAlive = tombstone?.born === born && tombstone?.died === undefined;
-    if (tombstone !== undefined && stillAlive) {
-      this.#markLost(name, tombstone);
+    if (tombstone === undefined || isSameLifeAlive(tombstone, life)) {
+      this.#following.get(name)?.stop();
+      this.#following.delete(name);
+      this.#markLost(name, tombstone ?? life);
       this.#follow(name);
     }
     this.#onChange();
@@ -186,4 +203,9 @@ export class DependencyView {
       `the supervisor of "${name}" is gone without writing its death (killed from outside: an OOM kill or SIGKILL); counting "${name}" as died (reason lost, exit ${LOST_EXIT_CODE})`,
     );
   }
+}
+
+/** Whether `tombstone` is still the life born at `life.born`, with no death written. */
+function isSameLifeAlive(tombstone: Tombstone, life: Pick<Tombstone, 'born'>): boolean {
+  return tombstone.born === life.born && tombstone.died === undefined;
 }

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { SocketLiveness } from '../../src/adapters/socket-liveness.ts';
+import { scratchDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ADAPTER = new URL('../../src/adapters/socket-liveness.ts', import.meta.url).href;
@@ -10,11 +11,29 @@ const ADAPTER = new URL('../../src/adapters/socket-liveness.ts', import.meta.url
 /** Another process holding `name`'s socket in `dir`, as another container's supervisor would. */
 function holder(dir: string, name: string) {
   const script = `const { SocketLiveness } = await import(${JSON.stringify(ADAPTER)}); await new SocketLiveness(${JSON.stringify(dir)}).hold(${JSON.stringify(name)}); console.log('held'); setInterval(() => {}, 1e6);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const held = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  return started(
+    spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+}
+
+function started(child: ReturnType<typeof spawn>) {
+  const held = new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
   return { child, held };
+}
+
+/**
+ * A holder alive but out of file descriptors, as libuv behaves then: every connection is
+ * accepted and closed at once. It prints one line per connection it dropped.
+ */
+function droppingHolder(dir: string, name: string) {
+  const script = `const net = await import('node:net'); const server = net.createServer((s) => { s.destroy(); console.log('dropped'); }); server.listen(${JSON.stringify(join(dir, `.${name}.sock`))}, () => console.log('held'));`;
+  return started(
+    spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
 }
 
 t.test(
@@ -39,6 +58,41 @@ t.test(
     t.ok(late, 'a follower that comes later learns it at once');
   },
 );
+
+t.test('a holder that drops connections but lives is not gone; once it dies, it is', async (t) => {
+  // Short: the holder listens on the path itself, which must fit a socket address.
+  const dir = scratchDir('kx-');
+  const other = droppingHolder(dir, 'main');
+  t.teardown(() => other.child.kill('SIGKILL'));
+  await other.held;
+  let dropped = 0;
+  other.child.stdout?.on('data', (chunk: Buffer) => {
+    dropped += chunk.toString().split('dropped').length - 1;
+  });
+  let gone = false;
+  new SocketLiveness(dir).follow('main', () => {
+    gone = true;
+  });
+  // Each drop is a closed connection; a follower that read one as death would be gone by now.
+  await waitFor(() => dropped >= 4, 'four dropped connections', { timeoutMs: 20_000 });
+  t.equal(gone, false, 'a closed connection alone is no proof of death');
+  other.child.kill('SIGKILL');
+  await waitFor(() => gone, 'the loss, once the holder is really gone');
+});
+
+t.test('a graveyard removed under a follower: the absent socket is its holder gone', async (t) => {
+  const dir = join(scratchDir('kx-'), 'graveyard');
+  mkdirSync(dir);
+  const other = holder(dir, 'main');
+  await other.held;
+  let gone = false;
+  new SocketLiveness(dir).follow('main', () => {
+    gone = true;
+  });
+  rmSync(dir, { recursive: true, force: true });
+  other.child.kill('SIGKILL');
+  await waitFor(() => gone, 'the loss');
+});
 
 t.test('sockets are open to every user, and a stale one is replaced', async (t) => {
   const dir = t.testdir();

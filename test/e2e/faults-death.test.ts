@@ -212,3 +212,75 @@ t.test('the grace period ends the whole group, even after its leader exited', as
   t.match(ended.stderr, /sending SIGKILL/);
   await waitFor(() => !isLive(stubborn), 'the TERM-ignoring member to be killed');
 });
+
+t.test(
+  'the graveyard removed while both run: the main ends without a tombstone, its sidecar still ends',
+  async (t) => {
+    const dir = join(t.testdir(), 'graveyard');
+    const side = startContainer(dir, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' });
+    await side.logged(/started sh/);
+    const main = startContainer(dir, 'main', [
+      'sh',
+      '-c',
+      'while [ -d "$0" ]; do sleep 0.05; done',
+      dir,
+    ]);
+    await main.logged(/started sh/);
+    await side.logged(/tombstone of "main" changed/);
+    // A cleanup gone wrong: the whole graveyard, tombstones and sockets, removed under them.
+    spawnSync('rm', ['-rf', dir]);
+    const mainEnded = await main.finished;
+    t.equal(mainEnded.code, 0, 'the main keeps its own code');
+    t.match(mainEnded.stderr, /could not write the final tombstone/);
+    const ended = await side.finished;
+    t.equal(ended.code, 0, 'the sidecar stopped (exit 0) instead of running forever');
+    t.match(ended.stderr, /the supervisor of "main" is gone without writing its death/);
+  },
+);
+
+t.test(
+  'a main short of file descriptors, with many dependents: none of them takes it for dead',
+  {
+    skip:
+      spawnSync('prlimit', ['--version']).status === 0 ? false : 'prlimit (util-linux) is missing',
+  },
+  async (t) => {
+    const dir = t.testdir();
+    const marker = join(dir, 'release');
+    // 32 descriptors: Node and kubexit take most; 16 dependents can't all be accepted.
+    const main = new Container(
+      ['sh', '-c', 'while [ ! -e "$0" ]; do sleep 0.05; done', marker],
+      { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir, KUBEXIT_LOG_LEVEL: 'debug' },
+      ['prlimit', '--nofile=32:32', '--'],
+    );
+    await main.logged(/started sh/);
+    const sides = Array.from({ length: 16 }, (_, i) =>
+      startContainer(dir, `side${i}`, LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' }),
+    );
+    t.teardown(() => {
+      for (const side of sides) side.process.kill('SIGKILL');
+    });
+    await Promise.all(sides.map((side) => side.logged(/started sh/, 30_000)));
+    // Each dependent tries its connection more than once while the main can't take them all.
+    await Promise.all(sides.map((side) => side.logged(/tombstone of "main" changed/, 30_000)));
+    // Their connections are answered (or dropped) within microseconds; one more supervisor's whole
+    // start-up is far longer, so once it has started, every drop has happened.
+    const late = startContainer(dir, 'late', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' });
+    sides.push(late);
+    await late.logged(/tombstone of "main" changed/, 30_000);
+    writeFileSync(marker, '');
+    const mainEnded = await main.finished;
+    t.equal(mainEnded.code, 0);
+    t.notMatch(mainEnded.stderr, /could not write/, 'its final tombstone was written all the same');
+    for (const side of sides) {
+      const ended = await side.finished;
+      t.equal(ended.code, 0);
+      t.notMatch(
+        ended.stderr,
+        /is gone without writing its death/,
+        'the main was never taken for lost',
+      );
+      t.match(ended.stderr, /death dependency "main" \(exit 0\) died/);
+    }
+  },
+);
