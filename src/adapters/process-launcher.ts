@@ -12,7 +12,15 @@ import type { SignalName } from '../core/signals.ts';
  */
 export class ProcessLauncher implements Launcher {
   launch(command: string, args: readonly string[]): Promise<LaunchResult> {
-    const child = spawn(command, args, { stdio: 'inherit', detached: true });
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { stdio: 'inherit', detached: true });
+    } catch (error) {
+      // Node throws, rather than emits, every exec error but five (ETXTBSY, ENOTDIR, ELOOP…):
+      // they are the command's failure all the same.
+      const { code = 'UNKNOWN', message } = error as NodeJS.ErrnoException;
+      return Promise.resolve({ ok: false, errorCode: code, message });
+    }
     return new Promise((resolve) => {
       child.once('spawn', () => resolve({ ok: true, child: new ProcessGroupChild(child) }));
       child.once('error', (error: NodeJS.ErrnoException) => {

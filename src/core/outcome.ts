@@ -35,7 +35,10 @@ export function childOutcome(
   };
 }
 
-/** The command could not be started: 127 when it doesn't exist, 126 when it can't be run. */
+/**
+ * The command could not be started: 127 when it doesn't exist, 126 for every other reason it
+ * can't be run (as the shell decides), each with the cause named.
+ */
 export function spawnFailure(command: string, errorCode: string, message: string): Outcome {
   if (errorCode === 'ENOENT') {
     const fix = command.includes('/')
@@ -55,12 +58,24 @@ export function spawnFailure(command: string, errorCode: string, message: string
       message: `command not executable: ${command} (${errorCode}; ${fix})`,
     };
   }
+  const cause = SPAWN_CAUSES[errorCode] ?? message;
   return {
     exitCode: EXIT_CODES.notExecutable,
     reason: 'spawn-failed',
-    message: `could not start ${command}: ${message}`,
+    message: `could not start ${command} (${errorCode}: ${cause})`,
   };
 }
+
+/** What the other errors of exec mean for whoever wrote the command; 126 for all, as the shell. */
+const SPAWN_CAUSES: Readonly<Record<string, string>> = {
+  ETXTBSY:
+    'it is being written: wait until it is complete, e.g. an init container still copying it',
+  ENOTDIR: 'a part of the path is not a directory: check the path',
+  ELOOP: 'symbolic links loop: check where the links in the path point',
+  ENAMETOOLONG: 'the name is too long: check the path',
+  E2BIG: 'the arguments and environment are too long together',
+  ENOMEM: 'out of memory: raise the container memory limit',
+};
 
 /** Death dependencies died before the child could start. */
 export function deathBeforeStart(dead: readonly string[]): Outcome {

@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -50,6 +50,35 @@ t.test('a command that is not executable exits 126', async (t) => {
     /command not executable: .*script \(EACCES; make sure it is an executable file/,
   );
 });
+
+t.test(
+  'every other spawn failure is 126, as the shell says, with reason spawn-failed and the cause named',
+  async (t) => {
+    const dir = t.testdir({ file: 'x', busy: '' });
+    symlinkSync(join(dir, 'loop-b'), join(dir, 'loop-a'));
+    symlinkSync(join(dir, 'loop-a'), join(dir, 'loop-b'));
+    // A binary still open for writing, as one being copied into a volume: ETXTBSY.
+    copyFileSync('/bin/true', join(dir, 'busy'));
+    chmodSync(join(dir, 'busy'), 0o755);
+    const writer = openSync(join(dir, 'busy'), 'r+');
+    t.teardown(() => closeSync(writer));
+    const cases: Array<[string, string, RegExp]> = [
+      ['ETXTBSY', join(dir, 'busy'), /it is being written: wait until it is complete/],
+      ['ENOTDIR', join(dir, 'file', 'sub'), /a part of the path is not a directory/],
+      ['ELOOP', join(dir, 'loop-a'), /symbolic links loop/],
+      ['ENAMETOOLONG', join(dir, 'n'.repeat(300)), /the name is too long/],
+    ];
+    for (const [code, command, cause] of cases) {
+      const graveyard = join(dir, `graveyard-${code}`);
+      const ended = await startContainer(graveyard, 'main', [command]).finished;
+      t.equal(ended.code, 126, code);
+      t.match(ended.stderr, new RegExp(`could not start .* \\(${code}: `), code);
+      t.match(ended.stderr, cause, code);
+      t.notMatch(ended.stderr, /internal error/, code);
+      t.match(tombstoneText(graveyard, 'main'), /ExitCode: 126\nReason: "spawn-failed"/, code);
+    }
+  },
+);
 
 t.test(
   'configuration errors exit 2, list every problem, and still leave a tombstone',
