@@ -26,6 +26,7 @@ import type { Logger, PodReadiness } from './core/ports.ts';
 import { redactSecrets } from './core/redact.ts';
 import { Supervisor } from './core/supervisor.ts';
 import { TombstoneWriter } from './core/tombstone-writer.ts';
+import { unknownVariables } from './core/unknown-variables.ts';
 
 /**
  * The composition root: parse, wire the real adapters, supervise, and return the exit code. Every
@@ -70,6 +71,7 @@ async function supervise(
 ): Promise<number> {
   const clock = new SystemClock();
   const logger = loggerFor(config, clock);
+  warnUnknownVariables(env, logger);
   const graveyard = new FsGraveyard(config.graveyard, { warn: (message) => logger.warn(message) });
   const ports = {
     graveyard,
@@ -99,6 +101,14 @@ async function supervise(
   keepSupervisingOnStrayErrors(logger);
   const outcome = await new Supervisor(config, { ...ports, podReadiness }).run();
   return outcome.exitCode;
+}
+
+/** A misspelt KUBEXIT_* variable would be ignored without a word: each one is named. */
+function warnUnknownVariables(env: NodeJS.ProcessEnv, logger: Logger): void {
+  for (const { name, nearest } of unknownVariables(env)) {
+    const hint = nearest === undefined ? '' : `: did you mean ${nearest}?`;
+    logger.warn(`unknown variable ${name} is ignored${hint}`);
+  }
 }
 
 /**

@@ -9,6 +9,11 @@ import { describeState } from './tombstone-state.ts';
 
 /** How often the child's process group is looked at while its leader is gone but the grace runs. */
 const GROUP_POLL_MS = 50;
+/**
+ * How often death dependencies that have never written a tombstone are named: a misspelt name
+ * would otherwise keep a sidecar running forever without a word.
+ */
+export const UNSEEN_REPORT_EVERY_MS = 30_000;
 
 /**
  * What happens when a death dependency dies — all of it, in this file.
@@ -32,6 +37,8 @@ export class DeathWatch {
   #graceOver = false;
   #cancelGrace: () => void = () => {};
   #onGraceOver: () => void = () => {};
+  #cancelReport: () => void = () => {};
+  #reports = 0;
 
   constructor(
     config: Config,
@@ -87,6 +94,28 @@ export class DeathWatch {
   cancel(): void {
     this.#cancelGrace();
     this.#onGraceOver();
+    this.#cancelReport();
+  }
+
+  /**
+   * Names, every UNSEEN_REPORT_EVERY_MS, the death dependencies that have never written a
+   * tombstone, until each has (or the watch is cancelled).
+   */
+  reportUnseen(): void {
+    const seen = new Set<string>();
+    const tick = () => {
+      for (const [name, tombstone] of this.#view.snapshot) if (tombstone) seen.add(name);
+      const unseen = this.#config.deathDeps.filter((name) => !seen.has(name));
+      if (unseen.length === 0) return;
+      const names = unseen.map((name) => `"${name}"`).join(', ');
+      this.#reports += 1;
+      const after = formatDuration(this.#reports * UNSEEN_REPORT_EVERY_MS);
+      this.#ports.logger.warn(
+        `death dependency ${names} has written no tombstone in ${after}: check the name, it must be the KUBEXIT_NAME of another container of this pod`,
+      );
+      this.#cancelReport = this.#ports.clock.setTimer(UNSEEN_REPORT_EVERY_MS, tick);
+    };
+    this.#cancelReport = this.#ports.clock.setTimer(UNSEEN_REPORT_EVERY_MS, tick);
   }
 
   #dead(): string[] | undefined {

@@ -158,6 +158,7 @@ export class Supervisor {
     });
     await this.#view.refresh();
     this.#repeat(SAFETY_REREAD_MS, () => reread());
+    this.#deathWatch.reportUnseen();
     // API mode, as kubexit: the pod's status says when a birth dependency is ready. Until its
     // first answer nothing is; if the API refuses (RBAC), tombstones alone decide.
     const podReadiness = this.#ports.podReadiness;

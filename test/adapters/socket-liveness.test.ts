@@ -92,6 +92,7 @@ t.test('a graveyard removed under a follower: the absent socket is its holder go
   rmSync(dir, { recursive: true, force: true });
   other.child.kill('SIGKILL');
   await waitFor(() => gone, 'the loss');
+  t.ok(gone, 'the follower learnt that its holder is gone');
 });
 
 t.test('sockets are open to every user, and a stale one is replaced', async (t) => {

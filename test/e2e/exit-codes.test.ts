@@ -146,6 +146,20 @@ t.test('flags win over environment variables', async (t) => {
   t.equal(tombstoneText(graveyard, 'env-name'), '');
 });
 
+t.test(
+  'a misspelt KUBEXIT_ variable is warned about, naming the variable it resembles',
+  async (t) => {
+    const graveyard = t.testdir();
+    const ended = await startContainer(graveyard, 'main', ['true'], { KUBEXIT_BIRTH_DEP: 'queue' })
+      .finished;
+    t.equal(ended.code, 0);
+    t.match(
+      ended.stderr,
+      /warn: unknown variable KUBEXIT_BIRTH_DEP is ignored: did you mean KUBEXIT_BIRTH_DEPS\?/,
+    );
+  },
+);
+
 t.test('an unknown option exits 2 and says options go before the command', async (t) => {
   const graveyard = t.testdir();
   const ended = await startContainer(graveyard, 'main', ['--grace', '1s', 'true']).finished;

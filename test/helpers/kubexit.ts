@@ -16,6 +16,15 @@ export interface Finished {
   readonly stdout: string;
 }
 
+/**
+ * The test runner's environment without the variables that choose what to test (KUBEXIT_BIN):
+ * a supervisor would rightly warn about them as unknown.
+ */
+function testRunnerEnv(): NodeJS.ProcessEnv {
+  const { KUBEXIT_BIN: _bin, ...rest } = process.env;
+  return rest;
+}
+
 /** A running supervisor: its process, its output so far, and how it ended. */
 export class Container {
   readonly process: ChildProcess;
@@ -37,7 +46,7 @@ export class Container {
     const command = launcher.length > 0 ? (launcher[0] as string) : (kubexit[0] as string);
     const prefix = launcher.length > 0 ? [...launcher.slice(1), ...kubexit] : kubexit.slice(1);
     this.process = spawn(command as string, [...prefix, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...testRunnerEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process.stdout?.on('data', (chunk: Buffer) => {

@@ -887,3 +887,29 @@ t.test('a supervisor waiting for its birth dependencies is compacted too', async
   pod.child.exit({ exitCode: 0 });
   await running;
 });
+
+t.test(
+  'a death dependency that never writes a tombstone is named every 30 s (a typo is visible)',
+  async (t) => {
+    const pod = setup(configOf({ deathDeps: 'forwarderr,queue' }));
+    pod.graveyard.put('queue', BORN);
+    const running = pod.start();
+    await settle();
+    pod.clock.advance(29_000);
+    t.same(pod.logger.messages('warn'), [], 'not before 30 s');
+    pod.clock.advance(1_000);
+    t.match(pod.logger.messages('warn'), [
+      /death dependency "forwarderr" has written no tombstone in 30s: check the name, it must be the KUBEXIT_NAME of another container/,
+    ]);
+    pod.clock.advance(30_000);
+    t.match(pod.logger.messages('warn')[1], /"forwarderr" has written no tombstone in 1m0s/);
+    pod.graveyard.put('forwarderr', BORN);
+    pod.clock.advance(2_000); // the periodic re-read finds it
+    await settle();
+    pod.clock.advance(60_000);
+    t.equal(pod.logger.messages('warn').length, 2, 'once it has written one, nothing more');
+    pod.child.exit({ exitCode: 0 });
+    await running;
+    t.equal(pod.clock.pendingTimers, 0, 'no timer left behind');
+  },
+);
