@@ -163,6 +163,12 @@ function injectPod(
     // sidecar under the others.
     if (mains.length > 1) setEnv(document, sidecar, 'KUBEXIT_DEATH_DEPS_POLICY', 'all');
   }
+  // A pod whose kubelet restarts failed containers: a failed main must find its sidecars (and its
+  // proxy) still there when it is restarted, so only a success ends them.
+  const restartPolicy = String(template.spec.get('restartPolicy') ?? 'Always');
+  if (restartPolicy !== 'Never')
+    for (const container of containers)
+      setEnv(document, container, 'KUBEXIT_RESTART_POLICY', restartPolicy);
   for (const container of containers) {
     addMount(document, container, GRAVEYARD_VOLUME, '/graveyard');
     addMount(document, container, KUBEXIT_VOLUME, '/kubexit');

@@ -8,6 +8,8 @@ import { parseSignal, type SignalName } from './signals.ts';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
 export type DeathDepsPolicy = 'any' | 'all';
+/** The pod's restartPolicy, as Kubernetes spells it. */
+export type RestartPolicy = 'Never' | 'OnFailure' | 'Always';
 export type WatchMode = 'auto' | 'poll';
 
 /** A validated configuration: everything the supervisor needs, nothing left to parse. */
@@ -23,6 +25,12 @@ export interface Config {
   readonly gracePeriodMs: number;
   readonly ignoreCodeOnDeathDeps: boolean;
   readonly deathDepsPolicy: DeathDepsPolicy;
+  /**
+   * Never: any death of a death dependency stops the command. OnFailure, Always: the kubelet
+   * restarts a container that failed, so only a success does (and only a success calls the
+   * shutdown URLs): the restarted container finds its sidecars still there.
+   */
+  readonly restartPolicy: RestartPolicy;
   readonly stopSignal: SignalName;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -88,6 +96,9 @@ export function parseConfig(raw: RawOptions, commandLineProblem?: string): Confi
     gracePeriodMs: parseKubexitDuration(get('gracePeriod'), problems),
     ignoreCodeOnDeathDeps: parseBool(get('ignoreCodeOnDeathDeps'), problems),
     deathDepsPolicy: parseChoice(get('deathDepsPolicy'), ['any', 'all'] as const, problems),
+    restartPolicy: problems.clean(() =>
+      parseChoice(get('restartPolicy'), ['Never', 'OnFailure', 'Always'] as const, problems),
+    ),
     stopSignal: parseStopSignal(get('stopSignal'), problems),
     logLevel: problems.clean(() =>
       parseChoice(get('logLevel'), ['debug', 'info', 'warn', 'error'] as const, problems),
@@ -277,7 +288,7 @@ function parseChoice<T extends string>(
   problems: Problems,
 ): T {
   const word = raw.value.trim().toLowerCase();
-  const choice = choices.find((c) => c === word);
+  const choice = choices.find((c) => c.toLowerCase() === word);
   if (choice === undefined) problems.add(raw, `is not one of: ${choices.join(', ')}`);
   return choice ?? (choices[0] as T);
 }

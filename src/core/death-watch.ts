@@ -5,7 +5,7 @@ import { formatDuration } from './duration.ts';
 import { deathBeforeStart, type Outcome } from './outcome.ts';
 import type { Child, Clock, Logger } from './ports.ts';
 import type { Tombstone } from './tombstone.ts';
-import { describeState } from './tombstone-state.ts';
+import { describeState, isDead } from './tombstone-state.ts';
 
 /** How often the child's process group is looked at while its leader is gone but the grace runs. */
 const GROUP_POLL_MS = 50;
@@ -38,6 +38,8 @@ export class DeathWatch {
   #cancelGrace: () => void = () => {};
   #onGraceOver: () => void = () => {};
   #cancelReport: () => void = () => {};
+  /** The failed lives of death dependencies already said to be left to the kubelet. */
+  readonly #noted = new Set<string>();
   #reports = 0;
 
   constructor(
@@ -119,8 +121,24 @@ export class DeathWatch {
   }
 
   #dead(): string[] | undefined {
-    const { deathDeps, deathDepsPolicy } = this.#config;
-    return deathTrigger(deathDeps, deathDepsPolicy, this.#view.snapshot);
+    const { deathDeps, deathDepsPolicy, restartPolicy } = this.#config;
+    const successOnly = restartPolicy !== 'Never';
+    if (successOnly) this.#noteRestartedFailures();
+    return deathTrigger(deathDeps, deathDepsPolicy, this.#view.snapshot, { successOnly });
+  }
+
+  /** Says once per life that a failed death dependency is left to the kubelet to restart. */
+  #noteRestartedFailures(): void {
+    for (const name of this.#config.deathDeps) {
+      const tombstone = this.#view.snapshot.get(name);
+      if (!isDead(tombstone) || tombstone?.exitCode === 0) continue;
+      const life = `${name} ${tombstone?.born} ${tombstone?.died}`;
+      if (this.#noted.has(life)) continue;
+      this.#noted.add(life);
+      this.#ports.logger.info(
+        `death dependency "${name}"${deathNote(tombstone)} failed: with restartPolicy ${this.#config.restartPolicy} the kubelet restarts it, so the command keeps running until it succeeds`,
+      );
+    }
   }
 
   #stop(child: Child, dead: readonly string[]): void {

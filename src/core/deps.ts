@@ -32,14 +32,18 @@ export function deadBirthDeps(birthDeps: readonly string[], snapshot: Snapshot):
 
 /**
  * The death dependencies that have died when the policy says the child must stop, or undefined
- * when it must keep running. `any` is kubexit's rule; `all` waits for every one of them.
+ * when it must keep running. `any` is kubexit's rule; `all` waits for every one of them. With
+ * `successOnly` (a pod whose kubelet restarts failed containers) only a death with exit 0 counts.
  */
 export function deathTrigger(
   deathDeps: readonly string[],
   policy: DeathDepsPolicy,
   snapshot: Snapshot,
+  { successOnly = false } = {},
 ): string[] | undefined {
-  const dead = deathDeps.filter((name) => isDead(snapshot.get(name)));
+  const counts = (tombstone: Tombstone | undefined) =>
+    isDead(tombstone) && (!successOnly || tombstone?.exitCode === 0);
+  const dead = deathDeps.filter((name) => counts(snapshot.get(name)));
   if (dead.length === 0) return undefined;
   if (policy === 'all' && dead.length < deathDeps.length) return undefined;
   return dead;

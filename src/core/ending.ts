@@ -11,6 +11,7 @@ export interface EndingSettings {
   readonly shutdownUrls?: readonly string[];
   readonly shutdownOnSuccessOnly?: boolean;
   readonly shutdownTimeoutMs?: number;
+  readonly restartPolicy?: 'Never' | 'OnFailure' | 'Always';
 }
 
 export interface EndingPorts {
@@ -71,9 +72,16 @@ async function shutDownOthers(
 ): Promise<void> {
   const urls = settings.shutdownUrls ?? [];
   if (urls.length === 0) return;
-  if (settings.shutdownOnSuccessOnly === true && outcome.exitCode !== 0) {
+  if (outcome.exitCode !== 0 && settings.shutdownOnSuccessOnly === true) {
     ports.logger.info(
       `not calling the shutdown URLs: exit ${outcome.exitCode} and --shutdown-on-success-only is set`,
+    );
+    return;
+  }
+  const restarted = settings.restartPolicy !== undefined && settings.restartPolicy !== 'Never';
+  if (outcome.exitCode !== 0 && restarted) {
+    ports.logger.info(
+      `not calling the shutdown URLs: exit ${outcome.exitCode}, and with restartPolicy ${settings.restartPolicy} the kubelet restarts this container, which will need them`,
     );
     return;
   }

@@ -18,6 +18,7 @@ export interface KnownSettings {
   readonly shutdownUrls?: readonly string[];
   readonly shutdownOnSuccessOnly?: boolean;
   readonly shutdownTimeoutMs?: number;
+  readonly restartPolicy?: 'Never' | 'OnFailure' | 'Always';
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat?: 'text' | 'json';
 }

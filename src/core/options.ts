@@ -25,6 +25,7 @@ export type OptionKey =
   | 'gracePeriod'
   | 'ignoreCodeOnDeathDeps'
   | 'deathDepsPolicy'
+  | 'restartPolicy'
   | 'stopSignal'
   | 'logLevel'
   | 'logFormat'
@@ -103,6 +104,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueName: 'any|all',
     default: 'any',
     description: 'stop when any death dependency has died, or only when all of them have',
+  },
+  {
+    key: 'restartPolicy',
+    flag: 'restart-policy',
+    env: 'KUBEXIT_RESTART_POLICY',
+    valueName: 'policy',
+    default: 'Never',
+    description:
+      "the pod's restartPolicy: with OnFailure or Always the kubelet restarts a failed container, so a death dependency stops the command only when it succeeded, and shutdown URLs are called only on success",
   },
   {
     key: 'stopSignal',

@@ -164,3 +164,26 @@ t.test('policy all waits for every death dependency', async (t) => {
   await startContainer(graveyard, 'b', ['true']).finished;
   t.equal((await side.finished).code, 0);
 });
+
+t.test(
+  'restartPolicy OnFailure: the main fails, its sidecar waits for the restart, which succeeds and ends it',
+  async (t) => {
+    const graveyard = t.testdir();
+    const env = { KUBEXIT_RESTART_POLICY: 'OnFailure' };
+    const side = startContainer(graveyard, 'side', LONG_RUNNING, {
+      ...env,
+      KUBEXIT_DEATH_DEPS: 'main',
+    });
+    await side.logged(/started sh/);
+    const main = { ...env, KUBEXIT_BIRTH_DEPS: 'side' };
+    const failed = await startContainer(graveyard, 'main', ['sh', '-c', 'exit 1'], main).finished;
+    t.equal(failed.code, 1, 'the first attempt fails');
+    await side.logged(/death dependency "main" \(exit 1\) failed: with restartPolicy OnFailure/);
+    // The kubelet restarts the failed container: a new supervisor of the same name.
+    const retried = await startContainer(graveyard, 'main', ['true'], main).finished;
+    t.equal(retried.code, 0, 'the retry found its sidecar ready and succeeded');
+    const ended = await side.finished;
+    t.equal(ended.code, 0, 'and the sidecar ended with it');
+    t.match(ended.stderr, /death dependency "main" \(exit 0\) died/);
+  },
+);

@@ -164,3 +164,32 @@ t.test('every error stops with exit 2 and names the fix', async (t) => {
     /kubexit\.io\/sidecars names sidecar, which is not one of its containers/,
   );
 });
+
+t.test(
+  'a pod whose kubelet restarts failed containers gets KUBEXIT_RESTART_POLICY on every wrapped container',
+  async (t) => {
+    const job = [
+      'apiVersion: batch/v1',
+      'kind: Job',
+      'metadata: {name: retry}',
+      'spec:',
+      '  template:',
+      '    metadata: {annotations: {kubexit.io/sidecars: queue}}',
+      '    spec:',
+      '      restartPolicy: OnFailure',
+      '      containers:',
+      '        - {name: main, image: app, command: [app]}',
+      '        - {name: queue, image: queue, command: [queue]}',
+      '',
+    ].join('\n');
+    const out = parseAllDocuments(inject(job, options()))[0]?.toJS();
+    for (const container of out.spec.template.spec.containers)
+      t.same(
+        container.env.filter((e: { name: string }) => e.name === 'KUBEXIT_RESTART_POLICY'),
+        [{ name: 'KUBEXIT_RESTART_POLICY', value: 'OnFailure' }],
+        container.name,
+      );
+    const never = inject(job.replace('OnFailure', 'Never'), options());
+    t.notMatch(never, /KUBEXIT_RESTART_POLICY/, 'Never is the default: nothing to add');
+  },
+);

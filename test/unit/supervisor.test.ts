@@ -913,3 +913,80 @@ t.test(
     t.equal(pod.clock.pendingTimers, 0, 'no timer left behind');
   },
 );
+
+const FAILED = { born: '2026-01-01T00:00:00Z', died: '2026-01-01T00:00:05Z', exitCode: 1 };
+
+t.test(
+  'restartPolicy OnFailure: a failed death dependency is left to the kubelet; its restart succeeding stops the command',
+  async (t) => {
+    const pod = setup(configOf({ deathDeps: 'main', restartPolicy: 'OnFailure' }));
+    pod.graveyard.put('main', BORN);
+    const running = pod.start();
+    await settle();
+    pod.graveyard.put('main', FAILED);
+    pod.watcher.emit('main');
+    await settle();
+    t.same(pod.child.signals, [], 'the sidecar keeps running for the retry');
+    t.match(
+      pod.logger.messages('info').join('\n'),
+      /death dependency "main" \(exit 1\) failed: with restartPolicy OnFailure the kubelet restarts it/,
+    );
+    pod.graveyard.put('main', { born: '2026-01-01T00:00:10Z' });
+    pod.watcher.emit('main');
+    await settle();
+    t.same(pod.child.signals, [], 'the restarted main is alive');
+    pod.graveyard.put('main', {
+      born: '2026-01-01T00:00:10Z',
+      died: '2026-01-01T00:00:20Z',
+      exitCode: 0,
+    });
+    pod.watcher.emit('main');
+    await settle();
+    t.same(pod.child.signals, ['SIGTERM'], 'its success ends the sidecar');
+    pod.child.exit({ signal: 'SIGTERM' });
+    t.match(await running, { exitCode: 0, reason: 'death-deps' });
+  },
+);
+
+t.test(
+  'restartPolicy OnFailure: a dependency that failed before the start does not keep the command from starting',
+  async (t) => {
+    const pod = setup(configOf({ deathDeps: 'main', restartPolicy: 'OnFailure' }));
+    pod.graveyard.put('main', FAILED);
+    const running = pod.start();
+    await settle();
+    t.equal(pod.launcher.launches.length, 1);
+    pod.child.exit({ exitCode: 0 });
+    await running;
+  },
+);
+
+t.test('restartPolicy Never (the default): any death stops the command, as kubexit', async (t) => {
+  const pod = setup(configOf({ deathDeps: 'main' }));
+  pod.graveyard.put('main', BORN);
+  const running = pod.start();
+  await settle();
+  pod.graveyard.put('main', FAILED);
+  pod.watcher.emit('main');
+  await settle();
+  t.same(pod.child.signals, ['SIGTERM']);
+  pod.child.exit({ signal: 'SIGTERM' });
+  await running;
+});
+
+t.test(
+  'restartPolicy OnFailure: shutdown URLs are called on success only; a failure keeps the proxy for the retry',
+  async (t) => {
+    for (const [code, calls] of [
+      [1, 0],
+      [0, 1],
+    ] as const) {
+      const pod = setup(configOf({ shutdownUrls: 'istio', restartPolicy: 'OnFailure' }));
+      const running = pod.start();
+      await settle();
+      pod.child.exit({ exitCode: code });
+      await running;
+      t.equal(pod.poster.calls.length, calls, `exit ${code}`);
+    }
+  },
+);
