@@ -20,7 +20,7 @@ import {
   type KnownSettings,
 } from './core/errors.ts';
 import { EXIT_CODES } from './core/exit-codes.ts';
-import { isSafeName } from './core/names.ts';
+import { containerNameProblem, isSafeName } from './core/names.ts';
 import { failureOutcome, type Outcome } from './core/outcome.ts';
 import type { Logger, PodReadiness } from './core/ports.ts';
 import { redactSecrets } from './core/redact.ts';
@@ -51,6 +51,8 @@ export async function main(
     return report(async () => (await import('./commands/subcommands.ts')).runSubcommand(argv, env));
   let config: Config;
   try {
+    // Run with nothing at all: the usage, before the errors that say what is missing.
+    if (argv.length === 0) await printUsage(env);
     const line = await parseCommandLine(argv, env, packageJson.version);
     if (line.kind === 'exit') {
       process.stdout.write(line.output);
@@ -72,6 +74,8 @@ async function supervise(
   const clock = new SystemClock();
   const logger = loggerFor(config, clock);
   warnUnknownVariables(env, logger);
+  const nameWarning = containerNameProblem(config.name);
+  if (nameWarning !== undefined) logger.warn(nameWarning);
   const graveyard = new FsGraveyard(config.graveyard, { warn: (message) => logger.warn(message) });
   const ports = {
     graveyard,
@@ -101,6 +105,11 @@ async function supervise(
   keepSupervisingOnStrayErrors(logger);
   const outcome = await new Supervisor(config, { ...ports, podReadiness }).run();
   return outcome.exitCode;
+}
+
+async function printUsage(env: NodeJS.ProcessEnv): Promise<void> {
+  const help = await parseCommandLine(['--help'], env, packageJson.version);
+  if (help.kind === 'exit') process.stderr.write(help.output);
 }
 
 /** A misspelt KUBEXIT_* variable would be ignored without a word: each one is named. */
@@ -204,7 +213,7 @@ async function apiMode(
   );
   const kubeConfig = loadKubeConfig(env);
   if (kubeConfig === undefined) {
-    logger.info(
+    logger.warn(
       'no Kubernetes credentials (not in a cluster, no KUBECONFIG): birth dependencies are satisfied by tombstones only',
     );
     return undefined;

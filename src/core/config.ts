@@ -297,6 +297,9 @@ function parseStopSignal(raw: RawValue, problems: Problems): SignalName {
   const signal = parseSignal(raw.value);
   if (signal === undefined)
     problems.add(raw, 'is not a Linux signal: use a name like SIGTERM, TERM or a number like 15');
+  // SIGSTOP can't be caught and ends nothing: the command would freeze until the grace period.
+  if (signal === 'SIGSTOP')
+    problems.add(raw, 'freezes the command instead of stopping it: use SIGTERM, SIGINT or SIGQUIT');
   return signal ?? 'SIGTERM';
 }
 

@@ -20,3 +20,15 @@ export function nameProblem(name: string): string | undefined {
 export function isSafeName(name: string): boolean {
   return nameProblem(name) === undefined;
 }
+
+/** A Kubernetes container name: a DNS-1123 label. */
+const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * Why a usable name can't be a Kubernetes container name, or undefined: in a pod, KUBEXIT_NAME is
+ * normally the container's own name, which others name as their dependency.
+ */
+export function containerNameProblem(name: string): string | undefined {
+  if (CONTAINER_NAME.test(name)) return undefined;
+  return `KUBEXIT_NAME "${name}" can't be a Kubernetes container name (lowercase letters, digits and "-", at most 63): fine outside a pod, but in one it is normally this container's name`;
+}

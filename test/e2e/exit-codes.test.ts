@@ -160,6 +160,27 @@ t.test(
   },
 );
 
+t.test(
+  'run with nothing at all, kubexit prints its usage, then what is missing; exit 2',
+  async (t) => {
+    const ended = await new Container([], {}).finished;
+    t.equal(ended.code, 2);
+    t.match(ended.stderr, /^Usage: kubexit \[options\]/);
+    t.match(ended.stderr, /KUBEXIT_NAME \(or --name\) is required/);
+  },
+);
+
+t.test(
+  'a name that cannot be a Kubernetes container name is warned about, and works',
+  async (t) => {
+    const graveyard = t.testdir();
+    const ended = await startContainer(graveyard, 'Main_1', ['true']).finished;
+    t.equal(ended.code, 0);
+    t.match(ended.stderr, /warn: KUBEXIT_NAME "Main_1" can't be a Kubernetes container name/);
+    t.match(tombstoneText(graveyard, 'Main_1'), /ExitCode: 0/);
+  },
+);
+
 t.test('an unknown option exits 2 and says options go before the command', async (t) => {
   const graveyard = t.testdir();
   const ended = await startContainer(graveyard, 'main', ['--grace', '1s', 'true']).finished;

@@ -201,3 +201,22 @@ t.test(
     t.equal((await server.finished).code, 0);
   },
 );
+
+t.test(
+  'API mode asked for without credentials is a warning (it silently means tombstones only)',
+  async (t) => {
+    const dir = t.testdir();
+    const server = startContainer(dir, 'server', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'client' });
+    await tombstoneMatching(dir, 'server', /Born/);
+    const client = await startContainer(dir, 'client', ['true'], {
+      KUBEXIT_BIRTH_DEPS: 'server',
+      KUBEXIT_POD_NAME: 'job-pod',
+      KUBEXIT_NAMESPACE: 'default',
+      KUBECONFIG: '',
+      KUBERNETES_SERVICE_HOST: '',
+    }).finished;
+    t.match(client.stderr, /warn: no Kubernetes credentials \(not in a cluster, no KUBECONFIG\)/);
+    t.equal(client.code, 0, 'tombstones alone decided');
+    t.equal((await server.finished).code, 0);
+  },
+);

@@ -248,3 +248,23 @@ t.test('booleans are true, false (any case), 1 or 0; nothing else', async (t) =>
     );
   }
 });
+
+t.test(
+  'SIGSTOP is refused as the stop signal: it freezes the command instead of stopping it',
+  async (t) => {
+    const problems = problemsOf(raw({ name: 'm', stopSignal: 'SIGSTOP' }));
+    t.match(
+      problems.join('\n'),
+      /"SIGSTOP" freezes the command instead of stopping it: use SIGTERM/,
+    );
+    t.same(problemsOf(raw({ name: 'm', stopSignal: 'SIGQUIT' })), []);
+  },
+);
+
+t.test("the restart policy is Kubernetes' word, in any case", async (t) => {
+  t.same(problemsOf(raw({ name: 'm', restartPolicy: 'onfailure' })), []);
+  t.match(
+    problemsOf(raw({ name: 'm', restartPolicy: 'Sometimes' })).join('\n'),
+    /"Sometimes" is not one of: Never, OnFailure, Always/,
+  );
+});
