@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { ChildResult } from '../core/exit-status.ts';
 import type { Child, Launcher, LaunchResult } from '../core/ports.ts';
 import type { SignalName } from '../core/signals.ts';
@@ -31,6 +32,32 @@ export class ProcessLauncher implements Launcher {
   }
 }
 
+/**
+ * Whether process group `group` has a member that is not a zombie, from /proc; undefined when
+ * /proc can't be read (then kill(0) alone decides).
+ */
+function hasLiveMember(group: number): boolean | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) > 57) continue; // not a pid: /proc's other entries start with a letter
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === group && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
+}
+
 class ProcessGroupChild implements Child {
   readonly pid: number;
   readonly exited: Promise<ChildResult>;
@@ -47,10 +74,12 @@ class ProcessGroupChild implements Child {
   groupAlive(): boolean {
     try {
       process.kill(-this.pid, 0);
-      return true;
     } catch (error) {
       return (error as NodeJS.ErrnoException).code === 'EPERM';
     }
+    // kill(0) answers for zombies too: members that ended but that nobody reaped, as under a
+    // PID 1 that reaps only its own children (Node from the sources). They hold nothing.
+    return hasLiveMember(this.pid) ?? true;
   }
 
   signalGroup(signal: SignalName): void {

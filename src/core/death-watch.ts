@@ -4,6 +4,7 @@ import { deathTrigger } from './deps.ts';
 import { formatDuration } from './duration.ts';
 import { deathBeforeStart, type Outcome } from './outcome.ts';
 import type { Child, Clock, Logger } from './ports.ts';
+import type { SignalName } from './signals.ts';
 import type { Tombstone } from './tombstone.ts';
 import { describeState, isDead } from './tombstone-state.ts';
 
@@ -35,6 +36,8 @@ export class DeathWatch {
   readonly #view: DependencyView;
   #stoppedBy: readonly string[] | undefined;
   #graceOver = false;
+  /** A stop signal went to the group (a death dependency's, or a forwarded one): grace runs. */
+  #stopping = false;
   #cancelGrace: () => void = () => {};
   #onGraceOver: () => void = () => {};
   #cancelReport: () => void = () => {};
@@ -75,7 +78,7 @@ export class DeathWatch {
    * wait for them, or for the grace period to end (then they get SIGKILL).
    */
   async afterLeaderExit(child: Child): Promise<void> {
-    if (this.#stoppedBy === undefined || this.#graceOver || !child.groupAlive()) {
+    if (!this.#stopping || this.#graceOver || !child.groupAlive()) {
       this.cancel();
       return;
     }
@@ -141,6 +144,16 @@ export class DeathWatch {
     }
   }
 
+  /**
+   * A terminating signal kubexit received (the pod deleted, `docker stop`) was forwarded to the
+   * group: a stop like a death dependency's, so members that ignore it are still gone, SIGKILL
+   * at the end of the grace period, before kubexit exits. The exit code stays the child's own.
+   */
+  forwarded(child: Child, signal: SignalName): void {
+    if (this.#stopping) return;
+    this.#graceRuns(child, signal);
+  }
+
   #stop(child: Child, dead: readonly string[]): void {
     const { stopSignal, gracePeriodMs } = this.#config;
     this.#stoppedBy = dead;
@@ -150,14 +163,22 @@ export class DeathWatch {
       `death dependency ${which.join(', ')} died: stopping the child with ${stopSignal}${kill}`,
     );
     child.signalGroup(stopSignal);
-    if (stopSignal === 'SIGKILL') {
+    if (this.#stopping) return; // a forwarded signal already started the grace period
+    this.#graceRuns(child, stopSignal);
+  }
+
+  /** After `signal` went to the group: SIGKILL for whatever is left when the grace period ends. */
+  #graceRuns(child: Child, signal: SignalName): void {
+    const { gracePeriodMs } = this.#config;
+    this.#stopping = true;
+    if (signal === 'SIGKILL') {
       this.#graceOver = true;
       return;
     }
     this.#cancelGrace = this.#ports.clock.setTimer(gracePeriodMs, () => {
       this.#graceOver = true;
       this.#ports.logger.warn(
-        `child's process group still running ${formatDuration(gracePeriodMs)} after ${stopSignal}: sending SIGKILL`,
+        `child's process group still running ${formatDuration(gracePeriodMs)} after ${signal}: sending SIGKILL`,
       );
       child.signalGroup('SIGKILL');
       this.#onGraceOver();

@@ -28,7 +28,7 @@ import type {
   Watcher,
 } from './ports.ts';
 import { pollUntilReady } from './readiness.ts';
-import { type SignalName, TERMINATING_SIGNALS } from './signals.ts';
+import { type SignalName, STOPPING_SIGNALS, TERMINATING_SIGNALS } from './signals.ts';
 import { TombstoneWriter } from './tombstone-writer.ts';
 
 /**
@@ -269,6 +269,7 @@ export class Supervisor {
       const log = signal === 'SIGWINCH' ? logger.debug : logger.info;
       log.call(logger, `received ${signal}: forwarding it to the child's process group`);
       this.#child.signalGroup(signal);
+      if (STOPPING_SIGNALS.has(signal)) this.#deathWatch.forwarded(this.#child, signal);
     } else if (TERMINATING_SIGNALS.has(signal)) {
       logger.info(`received ${signal} before the child started: not starting it`);
       this.#terminatedBy ??= signal;

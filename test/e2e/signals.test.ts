@@ -10,7 +10,7 @@ import {
   tombstoneMatching,
   tombstoneText,
 } from '../helpers/kubexit.ts';
-import { isRunning, waitFor } from '../helpers/wait.ts';
+import { isLive, isRunning, waitFor } from '../helpers/wait.ts';
 
 /** A child that records every signal it traps into a file, one name a line. */
 function recorder(file: string, signals: readonly string[]): string[] {
@@ -183,13 +183,51 @@ t.test(
   { skip: pidNamespaces ? false : 'unshare --pid is not permitted here' },
   async (t) => {
     const dir = t.testdir();
+    // The child's `sleep` outlives its shell for a moment and is orphaned to PID 1: from the
+    // sources that is Node, which reaps only its own children, so the sleep stays a zombie. A
+    // zombie is no live member of the group: the stop must not wait the 10 minutes of grace.
     const pod = new Container(
       LONG_RUNNING,
-      { KUBEXIT_NAME: 'side', KUBEXIT_GRAVEYARD: dir, KUBEXIT_DEATH_DEPS: 'main' },
+      {
+        KUBEXIT_NAME: 'side',
+        KUBEXIT_GRAVEYARD: dir,
+        KUBEXIT_DEATH_DEPS: 'main',
+        KUBEXIT_GRACE_PERIOD: '10m',
+      },
       ['unshare', '--pid', '--fork', '--kill-child'],
     );
     await tombstoneMatching(dir, 'side', /Born/);
     await startContainer(dir, 'main', ['true']).finished;
-    t.equal((await pod.finished).code, 0);
+    let ended: Awaited<typeof pod.finished> | undefined;
+    void pod.finished.then((result) => {
+      ended = result;
+    });
+    await waitFor(() => ended, 'the sidecar to end, long before its grace period', {
+      timeoutMs: 20_000,
+    });
+    t.equal(ended?.code, 0);
+  },
+);
+
+t.test(
+  'a forwarded SIGTERM ends the whole group: a member that ignores it is killed when the grace ends, before kubexit exits',
+  async (t) => {
+    const dir = t.testdir();
+    const pidFile = join(dir, 'member.pid');
+    // The leader dies of SIGTERM; the member ignores it, as some workers do.
+    const script = `sh -c 'trap "" TERM; echo $$ > ${pidFile}; exec sleep 300' & wait`;
+    const main = startContainer(dir, 'main', ['sh', '-c', script], { KUBEXIT_GRACE_PERIOD: '1s' });
+    const member = await waitFor(() => {
+      try {
+        return Number(readFileSync(pidFile, 'utf8')) || undefined;
+      } catch {
+        return undefined;
+      }
+    }, 'the member to start');
+    main.process.kill('SIGTERM');
+    const ended = await main.finished;
+    t.equal(ended.code, 143, "the leader's own code: killed by SIGTERM");
+    t.notOk(isLive(member), 'no member outlives kubexit');
+    t.match(ended.stderr, /still running 1s after SIGTERM: sending SIGKILL/);
   },
 );
