@@ -111,6 +111,11 @@ export class SocketLiveness implements Liveness {
     return path === undefined ? Promise.resolve(true) : probe(path);
   }
 
+  async isSurelyHeld(name: string): Promise<boolean> {
+    const path = this.#socketPath(name);
+    return path !== undefined && (await probe(path, { unsure: false }));
+  }
+
   /**
    * The socket's path, short enough for sun_path: through /proc/self/fd when the graveyard's own
    * path is too long. Undefined when even that is too long (a name near 100 characters).
@@ -130,10 +135,10 @@ export class SocketLiveness implements Liveness {
 }
 
 /**
- * Whether a new connection to `path` is accepted: false only when nobody listens there (refused,
- * or no socket at all); any other failure can't tell, and counts as held.
+ * Whether a new connection to `path` is accepted: false when nobody listens there (refused, or no
+ * socket at all); any other failure can't tell, and counts as `unsure`.
  */
-function probe(path: string): Promise<boolean> {
+function probe(path: string, { unsure = true } = {}): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ path });
     socket.unref();
@@ -142,7 +147,7 @@ function probe(path: string): Promise<boolean> {
       resolve(true);
     });
     socket.on('error', (error: NodeJS.ErrnoException) =>
-      resolve(!NOBODY_LISTENS.has(error.code ?? '')),
+      resolve(NOBODY_LISTENS.has(error.code ?? '') ? false : unsure),
     );
   });
 }

@@ -43,6 +43,8 @@ export interface Liveness {
   hold(name: string): Promise<boolean>;
   /** Whether somebody holds `name`'s socket now; true when it can't be told. */
   isHeld(name: string): Promise<boolean>;
+  /** Whether somebody surely holds `name`'s socket now: a connection to it was accepted. */
+  isSurelyHeld(name: string): Promise<boolean>;
   /**
    * Calls `onGone` once nobody holds `name`'s socket: at once when nobody does now, or when the
    * holder dies later. Returns a function that stops following.

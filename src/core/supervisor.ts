@@ -6,6 +6,8 @@ import { DeathWatch } from './death-watch.ts';
 import { DependencyView } from './dependency-view.ts';
 import { formatDuration } from './duration.ts';
 import { endLife } from './ending.ts';
+import { SupervisorError } from './errors.ts';
+import { EXIT_CODES } from './exit-codes.ts';
 import {
   childOutcome,
   failureOutcome,
@@ -82,6 +84,8 @@ export class Supervisor {
   #child: Child | undefined;
   #childDone = false;
   #terminatedBy: SignalName | undefined;
+  /** Set when another live supervisor has this name: its tombstone must stay untouched. */
+  #writesNothing = false;
 
   constructor(config: Config, ports: SupervisorPorts) {
     this.#config = config;
@@ -108,12 +112,14 @@ export class Supervisor {
       this.#view.close();
       await this.#ports.watcher.close().catch(() => {});
     }
-    await endLife(outcome, this.#config, { ...this.#ports, tombstone: this.#tombstone });
+    const tombstone = this.#writesNothing ? undefined : this.#tombstone;
+    await endLife(outcome, this.#config, { ...this.#ports, tombstone });
     return outcome;
   }
 
   async #live(): Promise<Outcome> {
     const { name } = this.#config;
+    await this.#refuseNameInUse();
     await this.#ports.graveyard.prepare(name);
     this.#ports.logger.info(planOf(this.#config));
     this.#compactWhenSettled();
@@ -128,6 +134,22 @@ export class Supervisor {
     const interrupted = this.#interrupted();
     if (interrupted !== undefined) return interrupted;
     return this.#runChild();
+  }
+
+  /**
+   * Two containers given one name would share one tombstone: the second would take the first's
+   * socket and write its own death over the first's life. While a live supervisor holds the
+   * name's socket, this one ends at once (exit 2) and writes nothing. A restart after the first
+   * is gone finds nobody on the socket and goes on.
+   */
+  async #refuseNameInUse(): Promise<void> {
+    const { name } = this.#config;
+    if (!(await this.#ports.liveness?.isSurelyHeld(name))) return;
+    this.#writesNothing = true;
+    throw new SupervisorError(
+      `another container of this pod runs as KUBEXIT_NAME=${name} (it holds ${this.#ports.graveyard.dir}/.${name}.sock): give each container its own name; this one writes nothing, so the other's tombstone stays its own`,
+      EXIT_CODES.config,
+    );
   }
 
   async #holdLivenessSocket(): Promise<void> {

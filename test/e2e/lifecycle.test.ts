@@ -187,3 +187,26 @@ t.test(
     t.match(ended.stderr, /death dependency "main" \(exit 0\) died/);
   },
 );
+
+t.test(
+  'two containers given one name: the second is refused (exit 2) and the first keeps its tombstone and its sidecar',
+  async (t) => {
+    const graveyard = t.testdir();
+    const first = startContainer(graveyard, 'main', LONG_RUNNING);
+    await first.logged(/started sh/);
+    const side = startContainer(graveyard, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' });
+    await side.logged(/started sh/);
+    const before = tombstoneText(graveyard, 'main');
+    const second = await startContainer(graveyard, 'main', ['true']).finished;
+    t.equal(second.code, 2);
+    t.match(second.stderr, /another container of this pod runs as KUBEXIT_NAME=main/);
+    t.equal(tombstoneText(graveyard, 'main'), before, "the first's tombstone is untouched");
+    t.notMatch(side.stderr, /death dependency "main"/, 'the sidecar did not stop on the wrong end');
+    first.process.kill('SIGTERM');
+    t.equal((await first.finished).code, 143);
+    t.equal((await side.finished).code, 0, 'the real end of main ends the sidecar');
+    // A restart after the first is gone, as the kubelet's, works.
+    const restarted = await startContainer(graveyard, 'main', ['true']).finished;
+    t.equal(restarted.code, 0);
+  },
+);

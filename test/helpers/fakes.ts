@@ -100,6 +100,11 @@ export class FakeLiveness implements Liveness {
   async isHeld(name: string): Promise<boolean> {
     return !this.gone.has(name);
   }
+  /** Names another live supervisor holds (two containers given one name). */
+  readonly heldByOthers = new Set<string>();
+  async isSurelyHeld(name: string): Promise<boolean> {
+    return this.heldByOthers.has(name);
+  }
   follow(name: string, onGone: () => void): () => void {
     if (this.gone.has(name)) {
       queueMicrotask(onGone);
