@@ -21,7 +21,9 @@
  * Run as `cp` (the image links /bin/cp to it, so kubexit's documented init container
  * `cp /bin/kubexit /kubexit/kubexit` works unchanged), it tells Node so through KUBEXIT_CALLED_AS.
  *
- * The front exits with Node's exit code, or 128+N when signal N killed Node.
+ * The front exits with Node's exit code, or 128+N when signal N killed Node (it then says so and
+ * ends Node's orphaned command). It never takes descriptors 0-2 for itself, never drops a signal
+ * (repeats are merged while held), and holds a terminating one at most HOLD_LIMIT_MS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,17 +38,86 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 
 /* The signals the supervisor relays to its command (src/core/signals.ts), and SIGCHLD. */
 static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
 #define FORWARDED_COUNT (sizeof(FORWARDED) / sizeof(FORWARDED[0]))
-/* Signals held before Node is ready: more than anyone sends in 40 ms; extras are dropped. */
-#define HELD_MAX 64
+/*
+ * Signals that ask a container to stop (src/core/signals.ts, TERMINATING_SIGNALS): one held while
+ * Node never says it is ready is forwarded anyway after HOLD_LIMIT_MS, so that it ends Node (its
+ * default action) instead of being held forever (a PID limit below Node's own threads, a Node
+ * that hangs while starting).
+ */
+static const int TERMINATING[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+#define HOLD_LIMIT_MS 5000
 static const char *LOADERS[] = {"ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"};
 
 static void fail(const char *what, const char *detail) {
   fprintf(stderr, "kubexit: error: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+}
+
+/*
+ * Descriptors 0, 1 and 2 taken by /dev/null where the front was started without them: otherwise
+ * its own signalfd and pipe would get those numbers, Node and the command would write their logs
+ * and output into them (a command dies of SIGPIPE), and a read of the pipe could hang.
+ */
+static void keep_standard_fds(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    /* open() returns the lowest free descriptor: this one. */
+    if (open("/dev/null", O_RDWR) < 0) return;
+  }
+}
+
+static int contains(const int *list, int count, int value) {
+  for (int i = 0; i < count; i++)
+    if (list[i] == value) return 1;
+  return 0;
+}
+
+static long long now_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/*
+ * Node died of a signal (an OOM kill, kill -9): nobody supervises its command any more. Its
+ * orphans were handed to the front (PID 1, or the child subreaper elsewhere): each one's process
+ * group is killed, then reaped, so the command doesn't run on unsupervised.
+ */
+static void end_orphans(void) {
+  pid_t self = getpid();
+  DIR *proc = opendir("/proc");
+  if (proc != NULL) {
+    struct dirent *entry;
+    while ((entry = readdir(proc)) != NULL) {
+      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+      char path[300], stat[512];
+      snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      ssize_t length = read(fd, stat, sizeof stat - 1);
+      close(fd);
+      if (length <= 0) continue;
+      stat[length] = '\0';
+      /* pid (comm) state ppid pgrp: comm may hold spaces and parentheses. */
+      char *close_paren = strrchr(stat, ')');
+      char state;
+      int ppid, pgrp;
+      if (close_paren == NULL || sscanf(close_paren + 2, "%c %d %d", &state, &ppid, &pgrp) != 3)
+        continue;
+      if (ppid != self) continue;
+      kill(-pgrp, SIGKILL);
+      kill(atoi(entry->d_name), SIGKILL);
+    }
+    closedir(proc);
+  }
+  while (waitpid(-1, NULL, 0) > 0) {
+  }
 }
 
 /* The directory the front was started from, resolved through /proc/self/exe. */
@@ -117,6 +188,7 @@ int main(int argc, char **argv) {
   /* First: from here on no signal can kill us or be lost; each waits in the signalfd. */
   sigprocmask(SIG_BLOCK, &guarded, &original);
   if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  keep_standard_fds();
 
   char home[PATH_MAX];
   if (home_of(home, sizeof home, argv[0]) != 0) {
@@ -146,13 +218,33 @@ int main(int argc, char **argv) {
   }
   close(ready[1]);
 
-  int held[HELD_MAX], held_count = 0, is_ready = 0, status = 0;
+  /* Held in order of arrival, each signal once: repeats are merged, as the kernel merges a
+     pending signal, so no signal is ever dropped. */
+  int held[FORWARDED_COUNT], held_count = 0, is_ready = 0, status = 0;
+  long long give_up_at = -1; /* when a terminating signal is held: the end of the hold */
   struct pollfd fds[2] = {{.fd = signals, .events = POLLIN}, {.fd = ready[0], .events = POLLIN}};
   for (;;) {
-    if (poll(fds, is_ready ? 1 : 2, -1) < 0) {
+    int timeout = -1;
+    if (!is_ready && give_up_at >= 0) {
+      long long left = give_up_at - now_ms();
+      timeout = left > 0 ? (int)left : 0;
+    }
+    int events = poll(fds, is_ready ? 1 : 2, timeout);
+    if (events < 0) {
       if (errno == EINTR) continue;
       fail("poll", strerror(errno));
       return 125;
+    }
+    if (events == 0) {
+      fprintf(stderr,
+              "kubexit: error: Node did not say it was ready within %d s: forwarding the signals it "
+              "holds\n",
+              HOLD_LIMIT_MS / 1000);
+      is_ready = 1;
+      close(ready[0]);
+      for (int i = 0; i < held_count; i++) kill(node, held[i]);
+      held_count = 0;
+      continue;
     }
     if (!is_ready && fds[1].revents != 0) {
       /* A byte: Node's handlers are in place. End of file: Node is gone or gave up the pipe. */
@@ -170,7 +262,9 @@ int main(int argc, char **argv) {
     int signo = (int)info.ssi_signo;
     if (signo != SIGCHLD) {
       if (is_ready) kill(node, signo);
-      else if (held_count < HELD_MAX) held[held_count++] = signo;
+      else if (!contains(held, held_count, signo)) held[held_count++] = signo;
+      int terminating = contains(TERMINATING, sizeof TERMINATING / sizeof TERMINATING[0], signo);
+      if (!is_ready && terminating && give_up_at < 0) give_up_at = now_ms() + HOLD_LIMIT_MS;
       continue;
     }
     /* Reap every child that has ended: Node, and any orphan handed to us. */
@@ -185,6 +279,15 @@ int main(int argc, char **argv) {
     }
     if (node == 0) break;
   }
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  if (WIFSIGNALED(status)) {
+    int signo = WTERMSIG(status);
+    fprintf(stderr,
+            "kubexit: error: the supervisor (Node) was killed by signal %d (%s: an OOM kill or kill "
+            "-9?): its command is ended too, and no tombstone could say so (dependents see the "
+            "loss through the liveness socket); exit %d\n",
+            signo, strsignal(signo), 128 + signo);
+    end_orphans();
+    return 128 + signo;
+  }
   return WEXITSTATUS(status);
 }

@@ -55,16 +55,17 @@ export const FORWARDED_SIGNALS: readonly SignalName[] = [
 ];
 
 /**
- * Signals that, received before the child has started, end the supervisor without starting it.
- * They are the ones a kubelet, a runtime or a terminal sends to ask a container to stop.
- */
-/**
  * The signals runtimes stop containers with (the kubelet's and `docker stop`'s SIGTERM, an image's
  * STOPSIGNAL such as SIGQUIT or SIGINT): forwarded, they end the whole group within the grace
  * period. Not SIGHUP: to many servers it means "reload".
  */
 export const STOPPING_SIGNALS: ReadonlySet<SignalName> = new Set(['SIGINT', 'SIGQUIT', 'SIGTERM']);
 
+/**
+ * Signals that, received before the child has started, end the supervisor without starting it.
+ * They are the ones a kubelet, a runtime or a terminal sends to ask a container to stop. The
+ * native front holds the same ones at most a bounded time while Node starts (native/front.c).
+ */
 export const TERMINATING_SIGNALS: ReadonlySet<SignalName> = new Set([
   'SIGHUP',
   'SIGINT',

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { kubexitWithFront } from '../helpers/front.ts';
-import { Container, tombstoneText } from '../helpers/kubexit.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { frontWithNode, kubexitWithFront } from '../helpers/front.ts';
+import { Container, KUBEXIT_BIN, tombstoneText } from '../helpers/kubexit.ts';
+import { isLive, waitFor } from '../helpers/wait.ts';
 
 /*
  * The native front (native/front.c): signals are guarded from its first instruction, before Node
@@ -93,5 +94,116 @@ t.test(
     ).finished;
     t.equal(ended.code, 0, ended.stderr);
     t.match(ended.stdout, /zombies 0\n/);
+  },
+);
+
+const sources = `exec "${process.execPath}" "${KUBEXIT_BIN}" "$@"`;
+
+t.test(
+  'a signal storm before Node is ready: a SIGTERM after 100 SIGUSR1 is never dropped',
+  { skip: front.skip },
+  async (t) => {
+    const dir = t.testdir();
+    const go = join(dir, 'go');
+    // Node starts only once the test says so: until then the front holds every signal.
+    const late = frontWithNode(`while [ ! -e ${go} ]; do sleep 0.01; done; ${sources}`);
+    const main = new Container(
+      ['sleep', '300'],
+      { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir },
+      [late.path as string],
+      { raw: true },
+    );
+    const pid = main.process.pid as number;
+    await waitFor(() => blocksTerm(pid), 'the front to guard signals', { intervalMs: 0 });
+    // Paced, so that the front reads each one (the kernel merges a signal that is already pending).
+    for (let i = 0; i < 100; i++) {
+      main.kill('SIGUSR1');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    main.kill('SIGTERM');
+    writeFileSync(go, '');
+    const ended = await main.finished;
+    t.equal(ended.code, 143, 'the SIGTERM was held and handled');
+    t.match(tombstoneText(dir, 'main'), /Reason: "signal-before-start"/);
+  },
+);
+
+t.test(
+  'started with no stdin, stdout or stderr, the front takes none of them: the command keeps its code',
+  { skip: front.skip },
+  async (t) => {
+    const dir = t.testdir();
+    for (const level of ['info', 'error']) {
+      const name = `main-${level}`;
+      const env = { KUBEXIT_NAME: name, KUBEXIT_GRAVEYARD: dir, KUBEXIT_LOG_LEVEL: level };
+      const closed = ['sh', '-c', 'exec 0<&- 1>&- 2>&- "$@"', 'sh', front.path as string];
+      const ended = await new Container(
+        ['sh', '-c', 'echo out; echo err >&2; exit 3'],
+        env,
+        closed,
+        { raw: true },
+      ).finished;
+      t.equal(ended.code, 3, `log level ${level}: the command's own code, no SIGPIPE`);
+      t.match(tombstoneText(dir, name), /ExitCode: 3\n/);
+    }
+    // And a SIGTERM is still handled, at the quietest log level.
+    const env = { KUBEXIT_NAME: 'term', KUBEXIT_GRAVEYARD: dir, KUBEXIT_LOG_LEVEL: 'error' };
+    const closed = ['sh', '-c', 'exec 0<&- 1>&- 2>&- "$@"', 'sh', front.path as string];
+    const main = new Container(['sleep', '300'], env, closed, { raw: true });
+    await waitFor(() => /Born/.test(tombstoneText(dir, 'term')), 'the command to start');
+    main.kill('SIGTERM');
+    let code: number | null | undefined;
+    void main.finished.then((ended) => {
+      code = ended.code;
+    });
+    await waitFor(() => code !== undefined, 'the SIGTERM to be handled', { timeoutMs: 20_000 });
+    t.equal(code, 143);
+  },
+);
+
+t.test(
+  'a Node that never says it is ready: a held SIGTERM is forwarded after a bound, and the front ends 143',
+  { skip: front.skip },
+  async (t) => {
+    const dir = t.testdir();
+    const stuck = frontWithNode('exec sleep 300');
+    const main = new Container(
+      ['true'],
+      { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir },
+      [stuck.path as string],
+      { raw: true },
+    );
+    const pid = main.process.pid as number;
+    await waitFor(() => blocksTerm(pid), 'the front to guard signals', { intervalMs: 0 });
+    main.kill('SIGTERM');
+    const ended = await main.finished;
+    t.equal(ended.code, 143);
+    t.match(
+      ended.stderr,
+      /Node did not say it was ready within 5 s: forwarding the signals it holds/,
+    );
+  },
+);
+
+t.test(
+  'Node killed alone (not PID 1): the front says so and ends the command, exit 137',
+  { skip: front.skip },
+  async (t) => {
+    const dir = t.testdir();
+    const main = run(['sleep', '300'], { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir });
+    await waitFor(() => /Born/.test(tombstoneText(dir, 'main')), 'the command to start');
+    const frontPid = main.process.pid as number;
+    const node = Number(
+      readFileSync(`/proc/${frontPid}/task/${frontPid}/children`, 'utf8').trim().split(' ')[0],
+    );
+    const command = Number(
+      readFileSync(`/proc/${node}/task/${node}/children`, 'utf8').trim().split(' ')[0],
+    );
+    t.ok(isLive(command), 'the command runs');
+    process.kill(node, 'SIGKILL');
+    const ended = await main.finished;
+    t.equal(ended.code, 137);
+    t.match(ended.stderr, /kubexit: error: the supervisor \(Node\) was killed by signal 9/);
+    t.notOk(isLive(command), 'the command did not outlive it');
   },
 );

@@ -14,6 +14,14 @@ const SOURCE = fileURLToPath(new URL('../../native/front.c', import.meta.url));
  */
 export function kubexitWithFront(): { path?: string; skip: string | false } {
   if (!KUBEXIT_BIN.endsWith('.js')) return { path: KUBEXIT_BIN, skip: false };
+  return frontWithNode(`exec "${process.execPath}" "${KUBEXIT_BIN}" "$@"`);
+}
+
+/**
+ * The front compiled from native/front.c, running `script` (sh) as its lib/kubexit-node: the
+ * sources on this Node, or a stand-in for a Node that starts late or never says it is ready.
+ */
+export function frontWithNode(script: string): { path?: string; skip: string | false } {
   if (spawnSync('cc', ['--version']).status !== 0)
     return { skip: 'no C compiler (cc) to build native/front.c' };
   const home = scratchDir('kubexit-front-');
@@ -21,7 +29,6 @@ export function kubexitWithFront(): { path?: string; skip: string | false } {
   // Static, as the build makes it: no dynamic loader runs before its first instruction.
   const output = ['-O2', '-o', join(home, 'kubexit'), SOURCE];
   if (spawnSync('cc', ['-static', ...output]).status !== 0) execFileSync('cc', output);
-  const node = `#!/bin/sh\nexec "${process.execPath}" "${KUBEXIT_BIN}" "$@"\n`;
-  writeFileSync(join(home, 'lib', 'kubexit-node'), node, { mode: 0o755 });
+  writeFileSync(join(home, 'lib', 'kubexit-node'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
   return { path: join(home, 'kubexit'), skip: false };
 }
