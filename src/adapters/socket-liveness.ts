@@ -1,4 +1,4 @@
-import { openSync } from 'node:fs';
+import { lstatSync, openSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import type { Liveness } from '../core/ports.ts';
 import { removeQuietly } from './atomic-file.ts';
@@ -113,7 +113,9 @@ export class SocketLiveness implements Liveness {
 
   async isSurelyHeld(name: string): Promise<boolean> {
     const path = this.#socketPath(name);
-    return path !== undefined && (await probe(path, { unsure: false }));
+    // No socket at all (a first start): nothing to connect to, and no event-loop turn spent.
+    if (path === undefined || !lstatSync(path, { throwIfNoEntry: false })?.isSocket()) return false;
+    return probe(path, { unsure: false });
   }
 
   /**
