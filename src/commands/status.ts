@@ -17,6 +17,7 @@ export interface StatusOptions {
 export interface StatusRow {
   readonly name: string;
   readonly state: 'starting' | 'ready' | 'dead' | 'lost' | 'waiting' | 'invalid';
+  readonly waiting?: string;
   readonly born?: string;
   readonly ready?: string;
   readonly died?: string;
@@ -70,7 +71,7 @@ function table(rows: readonly StatusRow[], now: Date): string {
       clock(row.died),
       row.exitCode === undefined ? '' : `${row.exitCode}${row.signal ? ` (${row.signal})` : ''}`,
       row.reason ?? shorten(row.problem ?? ''),
-      age(row.died ?? row.born, now),
+      age(row.died ?? row.born ?? row.waiting, now),
     ].map(printable),
   );
   const widths = header.map((title, column) =>
@@ -92,15 +93,29 @@ function clock(time: string | undefined): string {
   return Number.isNaN(date.getTime()) ? `?${time}` : date.toISOString().slice(11, 19);
 }
 
-/** Time since the last change, as kubectl prints ages: 45s, 3m, 2h. */
+/** Time since the last change, as kubectl prints ages: 45s, 3m20s, 5h10m, 3d4h, 2y3d. */
 function age(time: string | undefined, now: Date): string {
   if (time === undefined) return '';
   const then = new Date(time).getTime();
   if (Number.isNaN(then)) return '?';
-  const seconds = Math.max(0, Math.round((now.getTime() - then) / 1000));
+  return humanAge(Math.max(0, Math.round((now.getTime() - then) / 1000)));
+}
+
+/** kubectl's rounding (k8s.io/apimachinery duration.HumanDuration): two units at most. */
+export function humanAge(seconds: number): string {
+  const minutes = Math.floor(seconds / 60);
+  const hours = Math.floor(seconds / 3600);
+  const days = Math.floor(hours / 24);
+  const years = Math.floor(days / 365);
   if (seconds < 120) return `${seconds}s`;
-  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
-  return `${Math.floor(seconds / 3600)}h`;
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 192) return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
+  if (days < 730) return `${days}d`;
+  if (days < 2920) return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`;
+  return `${years}y`;
 }
 
 /**

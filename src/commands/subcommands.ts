@@ -50,10 +50,12 @@ export async function runSubcommand(
   program
     .command('status')
     .description('show every tombstone in the graveyard')
+    .argument('[dir]', 'the graveyard (as --graveyard)')
     .option('--graveyard <dir>', 'the graveyard', env.KUBEXIT_GRAVEYARD || '/graveyard')
     .option('--json', 'print JSON instead of a table', false)
-    .action((options: { graveyard: string; json: boolean }) => {
-      code = status({ ...options, now: new Date(), write: out });
+    .action((dir: string | undefined, options: { graveyard: string; json: boolean }) => {
+      const graveyard = dir ?? options.graveyard;
+      code = status({ ...options, graveyard, now: new Date(), write: out });
     });
   try {
     program.parse([...argv], { from: 'user' });

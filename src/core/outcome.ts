@@ -13,17 +13,28 @@ export interface Outcome {
   readonly signal?: string;
 }
 
-/** The child ended; `stoppedByDeathDeps` says whether kubexit stopped it. */
+/**
+ * The child ended; `stoppedByDeathDeps` says whether kubexit stopped it, `forwarded` which stop
+ * signal kubexit received and forwarded to it first (the pod deleted, `docker stop`), if any.
+ */
 export function childOutcome(
   result: ChildResult,
   stoppedByDeathDeps: boolean,
   ignoreCode: boolean,
+  forwarded?: SignalName,
 ): Outcome {
   const code = exitCodeOf(result);
   const how =
     result.signal === undefined
       ? `exited with code ${code}`
       : `was killed by ${result.signal} (exit ${code})`;
+  if (!stoppedByDeathDeps && forwarded !== undefined)
+    return {
+      exitCode: code,
+      reason: 'stopped',
+      signal: result.signal,
+      message: `child ${how} after kubexit received ${forwarded} and forwarded it`,
+    };
   if (!stoppedByDeathDeps)
     return { exitCode: code, reason: 'exited', signal: result.signal, message: `child ${how}` };
   const why = ignoreCode ? '; exiting 0 because death dependencies stopped it' : '';

@@ -86,6 +86,8 @@ export class Supervisor {
   #terminatedBy: SignalName | undefined;
   /** Set when another live supervisor has this name: its tombstone must stay untouched. */
   #writesNothing = false;
+  /** The first stop signal kubexit received and forwarded to the running child. */
+  #forwardedStop: SignalName | undefined;
 
   constructor(config: Config, ports: SupervisorPorts) {
     this.#config = config;
@@ -124,6 +126,10 @@ export class Supervisor {
     this.#ports.logger.info(planOf(this.#config));
     this.#compactWhenSettled();
     await this.#startWatching();
+    // Only a container that has something to wait for says so: others are born at once.
+    const { birthDeps, birthChecks } = this.#config;
+    if (birthDeps.length + birthChecks.length > 0)
+      await this.#tombstone.recordWaiting(this.#ports.clock.now());
     const blocked = await new BirthWait(this.#config, this.#ports, this.#view).run({
       changes: this.#changes,
       interrupted: () => this.#interrupted(),
@@ -229,7 +235,12 @@ export class Supervisor {
     for (const stop of this.#stopTimers.splice(0)) stop();
     await this.#deathWatch.afterLeaderExit(child);
     const { ignoreCodeOnDeathDeps } = this.#config;
-    return childOutcome(result, this.#deathWatch.stopped, ignoreCodeOnDeathDeps);
+    return childOutcome(
+      result,
+      this.#deathWatch.stopped,
+      ignoreCodeOnDeathDeps,
+      this.#forwardedStop,
+    );
   }
 
   /**
@@ -291,7 +302,10 @@ export class Supervisor {
       const log = signal === 'SIGWINCH' ? logger.debug : logger.info;
       log.call(logger, `received ${signal}: forwarding it to the child's process group`);
       this.#child.signalGroup(signal);
-      if (STOPPING_SIGNALS.has(signal)) this.#deathWatch.forwarded(this.#child, signal);
+      if (STOPPING_SIGNALS.has(signal)) {
+        this.#forwardedStop ??= signal;
+        this.#deathWatch.forwarded(this.#child, signal);
+      }
     } else if (TERMINATING_SIGNALS.has(signal)) {
       logger.info(`received ${signal} before the child started: not starting it`);
       this.#terminatedBy ??= signal;

@@ -26,6 +26,11 @@ export class TombstoneWriter {
     this.#liveness = 'socket';
   }
 
+  /** Waiting for birth dependencies: the container is there, its command not started yet. */
+  recordWaiting(time: string): Promise<void> {
+    return this.#write({ waiting: time }, 'record the wait');
+  }
+
   /** The child started; without a readiness check it is ready at once. */
   recordBirth(time: string, hasReadinessCheck: boolean): Promise<void> {
     const readiness = hasReadinessCheck ? { readiness: 'pending' } : { ready: time };

@@ -2,6 +2,8 @@
 export type StopReason =
   /** The child ended by itself (exit code or signal). */
   | 'exited'
+  /** The child ended after kubexit forwarded it a stop signal it received (pod deletion). */
+  | 'stopped'
   /** The child was stopped because its death dependencies died. */
   | 'death-deps'
   /** The child was never started: death dependencies had already died. */
@@ -27,6 +29,11 @@ export type StopReason =
  * the rest are extra keys that kubexit ignores.
  */
 export interface Tombstone {
+  /**
+   * RFC 3339 time the supervisor started waiting for its birth dependencies: a container that is
+   * there but not born yet (`kubexit status` shows it waiting). kubexit ignores the key.
+   */
+  readonly waiting?: string;
   /** RFC 3339 time the child started. */
   readonly born?: string;
   /** RFC 3339 time its readiness check first passed (the birth time when it has none). */
@@ -57,6 +64,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+
 
 /** The fields in the order they are written, with their names in the file. */
 const FIELDS: ReadonlyArray<readonly [keyof Tombstone, string]> = [
+  ['waiting', 'Waiting'],
   ['born', 'Born'],
   ['ready', 'Ready'],
   ['readiness', 'Readiness'],
@@ -120,6 +128,12 @@ export function readFields(fields: Map<string, unknown>): ParsedTombstone {
   const ready = fields.get('ready');
   if (!isOptionalTime(ready))
     return { ok: false, problem: `has a Ready that is not an RFC 3339 time: ${describe(ready)}` };
+  const waiting = fields.get('waiting');
+  if (!isOptionalTime(waiting))
+    return {
+      ok: false,
+      problem: `has a Waiting that is not an RFC 3339 time: ${describe(waiting)}`,
+    };
   if (!isOptionalTime(born))
     return { ok: false, problem: `has a Born that is not an RFC 3339 time: ${describe(born)}` };
   if (!isOptionalTime(died))
@@ -130,6 +144,7 @@ export function readFields(fields: Map<string, unknown>): ParsedTombstone {
   return {
     ok: true,
     tombstone: {
+      waiting: waiting ?? undefined,
       born: born ?? undefined,
       ready: ready ?? undefined,
       readiness: asShortString(fields.get('readiness')),

@@ -117,3 +117,35 @@ t.test(
     );
   },
 );
+
+t.test('status ages read as kubectl prints them', async (t) => {
+  const { humanAge } = await import('../../src/commands/status.ts');
+  const cases: Array<[number, string]> = [
+    [45, '45s'],
+    [119, '119s'],
+    [330, '5m30s'],
+    [600, '10m'],
+    [7200, '120m'],
+    [18_600, '5h10m'],
+    [100_000, '27h'],
+    [273_600, '3d4h'],
+    [86_400 * 30, '30d'],
+    [86_400 * (2 * 365 + 3), '2y3d'],
+    [86_400 * 365 * 9, '9y'],
+  ];
+  for (const [seconds, shown] of cases) t.equal(humanAge(seconds), shown, `${seconds} s`);
+});
+
+t.test('status shows a container still waiting for its birth dependencies', async (t) => {
+  const dir = t.testdir({ main: 'Waiting: "2026-01-01T00:00:00Z"\n' });
+  let out = '';
+  await status({
+    graveyard: dir,
+    json: false,
+    now: new Date('2026-01-01T00:01:30Z'),
+    write: (text) => {
+      out += text;
+    },
+  });
+  t.match(out, /main\s+waiting\s+.*90s/);
+});

@@ -114,3 +114,12 @@ t.test(
     }
   },
 );
+
+t.test('status DIR works as --graveyard DIR', async (t) => {
+  const graveyard = t.testdir({
+    main: 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: 143\nSignal: "SIGTERM"\nReason: "stopped"\n',
+  });
+  const ended = await new Container(['status', graveyard], {}).finished;
+  t.equal(ended.code, 0, ended.stderr);
+  t.match(ended.stdout, /main\s+dead\s+.*143 \(SIGTERM\)\s+stopped/);
+});

@@ -233,7 +233,7 @@ t.test('signals are forwarded to the running child, each one', async (t) => {
     pod.signals.emit(signal);
   t.same(pod.child.signals, ['SIGHUP', 'SIGUSR1', 'SIGUSR1', 'SIGWINCH', 'SIGTERM']);
   pod.child.exit({ signal: 'SIGTERM' });
-  t.match(await running, { exitCode: 143, reason: 'exited' });
+  t.match(await running, { exitCode: 143, reason: 'stopped' });
 });
 
 t.test(
