@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import { describeError, SupervisorError } from '../core/errors.ts';
 import { EXIT_CODES } from '../core/exit-codes.ts';
-import type { Logger, PodReadiness } from '../core/ports.ts';
+import type { Logger, PodFacts, PodReadiness } from '../core/ports.ts';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -59,6 +59,19 @@ function loaded(config: KubeConfig, load: () => void, source: string): KubeConfi
   return config;
 }
 
+/** The pod spec's restart policy and every container name; undefined without a pod. */
+export function podFacts(pod: V1Pod | undefined): PodFacts | undefined {
+  if (pod?.spec === undefined) return undefined;
+  const {
+    restartPolicy,
+    containers = [],
+    initContainers = [],
+    ephemeralContainers = [],
+  } = pod.spec;
+  const names = [...containers, ...initContainers, ...ephemeralContainers].map((c) => c.name);
+  return { restartPolicy, containers: names };
+}
+
 /** Names of the containers the pod status reports ready, native sidecars (init containers) included. */
 export function readyContainers(pod: V1Pod | undefined): Set<string> {
   const statuses = [
@@ -92,7 +105,7 @@ export class KubernetesPodReadiness implements PodReadiness {
     return this.#stopped;
   }
 
-  start(onChange: (ready: ReadonlySet<string> | undefined) => void): void {
+  start(onChange: (ready: ReadonlySet<string> | undefined, facts?: PodFacts) => void): void {
     this.#stopped = this.#follow(onChange);
   }
 
@@ -102,7 +115,9 @@ export class KubernetesPodReadiness implements PodReadiness {
     this.#wakeSleep();
   }
 
-  async #follow(onChange: (ready: ReadonlySet<string> | undefined) => void): Promise<void> {
+  async #follow(
+    onChange: (ready: ReadonlySet<string> | undefined, facts?: PodFacts) => void,
+  ): Promise<void> {
     const { initialMs, maxMs } = this.#options.backoff ?? { initialMs: 250, maxMs: 10_000 };
     let delay = initialMs;
     let failures = 0;
@@ -127,7 +142,9 @@ export class KubernetesPodReadiness implements PodReadiness {
   }
 
   /** One cycle: list, then watch until the watch ends. Resolves with why it ended; rejects on errors. */
-  async #listAndWatch(onChange: (ready: ReadonlySet<string>) => void): Promise<{ reason: string }> {
+  async #listAndWatch(
+    onChange: (ready: ReadonlySet<string>, facts?: PodFacts) => void,
+  ): Promise<{ reason: string }> {
     const { podName, namespace } = this.#options;
     const fieldSelector = `metadata.name=${podName}`;
     const list = await this.#api.listNamespacedPod({ namespace, fieldSelector });
@@ -135,13 +152,13 @@ export class KubernetesPodReadiness implements PodReadiness {
       this.#options.logger.warn(
         `pod ${namespace}/${podName} not found through the Kubernetes API; check KUBEXIT_POD_NAME and KUBEXIT_NAMESPACE`,
       );
-    onChange(readyContainers(list.items[0]));
+    onChange(readyContainers(list.items[0]), podFacts(list.items[0]));
     return this.#watch(list.metadata?.resourceVersion, onChange);
   }
 
   #watch(
     resourceVersion: string | undefined,
-    onChange: (ready: ReadonlySet<string>) => void,
+    onChange: (ready: ReadonlySet<string>, facts?: PodFacts) => void,
   ): Promise<{ reason: string }> {
     const { podName, namespace, kubeConfig } = this.#options;
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
@@ -158,7 +175,8 @@ export class KubernetesPodReadiness implements PodReadiness {
           this.#abort?.abort();
           return;
         }
-        if (type === 'ADDED' || type === 'MODIFIED') onChange(readyContainers(object));
+        if (type === 'ADDED' || type === 'MODIFIED')
+          onChange(readyContainers(object), podFacts(object));
         if (type === 'DELETED') onChange(new Set());
       };
       const onDone = (error: unknown) => {

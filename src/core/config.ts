@@ -31,6 +31,8 @@ export interface Config {
    * shutdown URLs): the restarted container finds its sidecars still there.
    */
   readonly restartPolicy: RestartPolicy;
+  /** Whether the restart policy was given; if not, API mode takes the pod's own. */
+  readonly restartPolicyGiven: boolean;
   readonly stopSignal: SignalName;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -99,6 +101,7 @@ export function parseConfig(raw: RawOptions, commandLineProblem?: string): Confi
     restartPolicy: problems.clean(() =>
       parseChoice(get('restartPolicy'), ['Never', 'OnFailure', 'Always'] as const, problems),
     ),
+    restartPolicyGiven: raw.values.restartPolicy !== undefined,
     stopSignal: parseStopSignal(get('stopSignal'), problems),
     logLevel: problems.clean(() =>
       parseChoice(get('logLevel'), ['debug', 'info', 'warn', 'error'] as const, problems),

@@ -1,4 +1,4 @@
-import type { Config } from './config.ts';
+import type { Config, RestartPolicy } from './config.ts';
 import type { DependencyView } from './dependency-view.ts';
 import { deathTrigger } from './deps.ts';
 import { formatDuration } from './duration.ts';
@@ -53,7 +53,11 @@ export class DeathWatch {
     this.#config = config;
     this.#ports = ports;
     this.#view = view;
+    this.restartPolicy = config.restartPolicy;
   }
+
+  /** The configured restart policy, or the pod's own as API mode reports it. */
+  restartPolicy: RestartPolicy;
 
   /** Whether the child was stopped because its death dependencies died. */
   get stopped(): boolean {
@@ -124,8 +128,8 @@ export class DeathWatch {
   }
 
   #dead(): string[] | undefined {
-    const { deathDeps, deathDepsPolicy, restartPolicy } = this.#config;
-    const successOnly = restartPolicy !== 'Never';
+    const { deathDeps, deathDepsPolicy } = this.#config;
+    const successOnly = this.restartPolicy !== 'Never';
     if (successOnly) this.#noteRestartedFailures();
     return deathTrigger(deathDeps, deathDepsPolicy, this.#view.snapshot, { successOnly });
   }
@@ -139,7 +143,7 @@ export class DeathWatch {
       if (this.#noted.has(life)) continue;
       this.#noted.add(life);
       this.#ports.logger.info(
-        `death dependency "${name}"${deathNote(tombstone)} failed: with restartPolicy ${this.#config.restartPolicy} the kubelet restarts it, so the command keeps running until it succeeds`,
+        `death dependency "${name}"${deathNote(tombstone)} failed: with restartPolicy ${this.restartPolicy} the kubelet restarts it, so the command keeps running until it succeeds`,
       );
     }
   }

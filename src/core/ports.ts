@@ -139,11 +139,19 @@ export interface HttpPoster {
 }
 
 /** The pod's container readiness as the Kubernetes API reports it (kubexit's API mode). */
+/** What the pod's spec says that kubexit uses: its restart policy and its containers' names. */
+export interface PodFacts {
+  readonly restartPolicy: string | undefined;
+  /** Every container of the pod: regular, init (native sidecars included) and ephemeral. */
+  readonly containers: readonly string[];
+}
+
 export interface PodReadiness {
   /**
-   * Starts following the pod; `onChange` receives the names of the containers that are ready, or
-   * undefined when the API can't be used after all (no permission), to fall back to tombstones.
+   * Starts following the pod; `onChange` receives the names of the containers that are ready and
+   * what the pod's spec says, or undefined when the API can't be used after all (no permission),
+   * to fall back to tombstones.
    */
-  start(onChange: (ready: ReadonlySet<string> | undefined) => void): void;
+  start(onChange: (ready: ReadonlySet<string> | undefined, facts?: PodFacts) => void): void;
   close(): void;
 }

@@ -24,6 +24,7 @@ import type {
   Launcher,
   Liveness,
   Logger,
+  PodFacts,
   PodReadiness,
   Prober,
   SignalSource,
@@ -86,6 +87,8 @@ export class Supervisor {
   #terminatedBy: SignalName | undefined;
   /** Set when another live supervisor has this name: its tombstone must stay untouched. */
   #writesNothing = false;
+  /** A dependency the pod's spec doesn't have (API mode): the configuration is wrong. */
+  #podProblem: SupervisorError | undefined;
   /** The first stop signal kubexit received and forwarded to the running child. */
   #forwardedStop: SignalName | undefined;
 
@@ -115,7 +118,8 @@ export class Supervisor {
       await this.#ports.watcher.close().catch(() => {});
     }
     const tombstone = this.#writesNothing ? undefined : this.#tombstone;
-    await endLife(outcome, this.#config, { ...this.#ports, tombstone });
+    const settings = { ...this.#config, restartPolicy: this.#deathWatch.restartPolicy };
+    await endLife(outcome, settings, { ...this.#ports, tombstone });
     return outcome;
   }
 
@@ -170,6 +174,7 @@ export class Supervisor {
 
   /** Why the child must not start after all, if anything says so now. */
   #interrupted(): Outcome | undefined {
+    if (this.#podProblem !== undefined) return failureOutcome(this.#podProblem);
     if (this.#terminatedBy !== undefined) return signalBeforeStart(this.#terminatedBy);
     return this.#deathWatch.beforeStart();
   }
@@ -192,10 +197,36 @@ export class Supervisor {
     const podReadiness = this.#ports.podReadiness;
     if (podReadiness === undefined) return;
     this.#view.setApiReady(new Set());
-    podReadiness.start((ready) => {
+    podReadiness.start((ready, facts) => {
+      if (facts !== undefined) this.#applyPodFacts(facts);
       this.#view.setApiReady(ready);
       this.#onDependencyChange();
     });
+  }
+
+  /**
+   * API mode knows the pod's spec: a dependency that names no container of the pod is a typo
+   * (exit 2, said at once rather than after the birth timeout), and a restart policy not given
+   * is the pod's own.
+   */
+  #applyPodFacts(facts: PodFacts): void {
+    const { birthDeps, deathDeps, restartPolicyGiven } = this.#config;
+    const unknown = [...birthDeps, ...deathDeps].filter((name) => !facts.containers.includes(name));
+    if (unknown.length > 0 && this.#podProblem === undefined) {
+      const names = unknown.map((name) => `"${name}"`).join(', ');
+      this.#podProblem = new SupervisorError(
+        `dependency ${names} is not a container of this pod (its containers: ${facts.containers.join(', ')}): check the name in KUBEXIT_BIRTH_DEPS / KUBEXIT_DEATH_DEPS`,
+        EXIT_CODES.config,
+      );
+      this.#changes.notify();
+    }
+    const policy = facts.restartPolicy;
+    if (restartPolicyGiven || (policy !== 'OnFailure' && policy !== 'Always')) return;
+    if (this.#deathWatch.restartPolicy === policy) return;
+    this.#deathWatch.restartPolicy = policy;
+    this.#ports.logger.info(
+      `restartPolicy ${policy}, from the pod's spec: a death dependency stops the command only when it succeeded`,
+    );
   }
 
   #repeat(ms: number, action: () => void): void {

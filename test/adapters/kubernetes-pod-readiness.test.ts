@@ -4,6 +4,7 @@ import {
   KubernetesPodReadiness,
   loadKubeConfig,
 } from '../../src/adapters/kubernetes-pod-readiness.ts';
+import type { PodFacts } from '../../src/core/ports.ts';
 import { FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { MemoryLogger } from '../helpers/fakes.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -112,3 +113,19 @@ t.test('credentials: none outside a cluster without KUBECONFIG', async (t) => {
     'no service account token mounted',
   );
 });
+
+t.test(
+  "the pod's spec comes with its readiness: restart policy and every container's name",
+  async (t) => {
+    const pod = await setup(t);
+    pod.api.restartPolicy = 'OnFailure';
+    pod.api.containers = [{ name: 'queue', ready: true }];
+    pod.api.initContainers = [{ name: 'proxy', ready: true }];
+    let facts: PodFacts | undefined;
+    pod.readiness.start((_ready, given) => {
+      facts = given;
+    });
+    await waitFor(() => facts, 'the facts of the listed pod');
+    t.same(facts, { restartPolicy: 'OnFailure', containers: ['queue', 'proxy'] });
+  },
+);

@@ -18,6 +18,8 @@ export class FakeKubeApi {
   failWith: number | undefined;
   containers: ContainerReady[] = [];
   initContainers: ContainerReady[] = [];
+  /** The pod spec's restartPolicy. */
+  restartPolicy = 'Never';
   #resourceVersion = 100;
   readonly #watches = new Set<ServerResponse>();
   readonly #server: Server;
@@ -154,6 +156,11 @@ export class FakeKubeApi {
         name: this.podName,
         namespace: this.namespace,
         resourceVersion: String(this.#resourceVersion),
+      },
+      spec: {
+        restartPolicy: this.restartPolicy,
+        containers: this.containers.map(({ name }) => ({ name, image: 'x' })),
+        initContainers: this.initContainers.map(({ name }) => ({ name, image: 'x' })),
       },
       status: {
         phase: 'Running',

@@ -13,6 +13,7 @@ import type {
   Liveness,
   LogFields,
   Logger,
+  PodFacts,
   PodReadiness,
   ProbeResult,
   Prober,
@@ -241,9 +242,11 @@ export class FakePoster implements HttpPoster {
 }
 
 export class FakePodReadiness implements PodReadiness {
-  #onChange: ((ready: ReadonlySet<string> | undefined) => void) | undefined;
+  #onChange: ((ready: ReadonlySet<string> | undefined, facts?: PodFacts) => void) | undefined;
   closed = false;
-  start(onChange: (ready: ReadonlySet<string> | undefined) => void): void {
+  /** What the pod's spec says, sent with every report; none by default. */
+  facts: PodFacts | undefined;
+  start(onChange: (ready: ReadonlySet<string> | undefined, facts?: PodFacts) => void): void {
     this.#onChange = onChange;
   }
   /** The API refused (RBAC): API mode ends. */
@@ -254,6 +257,6 @@ export class FakePodReadiness implements PodReadiness {
     this.closed = true;
   }
   report(...names: string[]): void {
-    this.#onChange?.(new Set(names));
+    this.#onChange?.(new Set(names), this.facts);
   }
 }

@@ -990,3 +990,49 @@ t.test(
     }
   },
 );
+
+t.test(
+  'API mode: a dependency that is no container of the pod is a configuration error at once (exit 2)',
+  async (t) => {
+    const pod = setup(configOf({ birthDeps: 'queeu', birthTimeout: '10m' }), { apiMode: true });
+    pod.podReadiness.facts = { restartPolicy: 'Never', containers: ['main', 'queue'] };
+    const running = pod.start();
+    await settle();
+    pod.podReadiness.report('main');
+    const outcome = await running;
+    t.match(outcome, { exitCode: 2, reason: 'config-error' });
+    t.match(
+      outcome.message,
+      /dependency "queeu" is not a container of this pod \(its containers: main, queue\)/,
+    );
+    t.equal(pod.launcher.launches.length, 0);
+  },
+);
+
+t.test(
+  "API mode: without KUBEXIT_RESTART_POLICY the pod's OnFailure is followed; a given one wins",
+  async (t) => {
+    for (const given of [undefined, 'Never'] as const) {
+      const values = {
+        birthDeps: 'queue',
+        deathDeps: 'main',
+        ...(given ? { restartPolicy: given } : {}),
+      };
+      const pod = setup(configOf(values), { apiMode: true });
+      pod.podReadiness.facts = { restartPolicy: 'OnFailure', containers: ['main', 'queue', 'me'] };
+      pod.graveyard.put('queue', BORN);
+      pod.graveyard.put('main', BORN);
+      const running = pod.start();
+      await settle();
+      pod.podReadiness.report('queue', 'main');
+      await settle();
+      t.equal(pod.launcher.launches.length, 1);
+      pod.graveyard.put('main', FAILED);
+      pod.watcher.emit('main');
+      await settle();
+      t.same(pod.child.signals, given ? ['SIGTERM'] : [], `restart policy ${given ?? "the pod's"}`);
+      pod.child.exit({ exitCode: 0 });
+      await running;
+    }
+  },
+);
