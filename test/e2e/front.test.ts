@@ -152,12 +152,8 @@ t.test(
     const main = new Container(['sleep', '300'], env, closed, { raw: true });
     await waitFor(() => /Born/.test(tombstoneText(dir, 'term')), 'the command to start');
     main.kill('SIGTERM');
-    let code: number | null | undefined;
-    void main.finished.then((ended) => {
-      code = ended.code;
-    });
-    await waitFor(() => code !== undefined, 'the SIGTERM to be handled', { timeoutMs: 20_000 });
-    t.equal(code, 143);
+    const ended = await main.finishedWithin(20_000, 'the SIGTERM to be handled');
+    t.equal(ended.code, 143);
   },
 );
 

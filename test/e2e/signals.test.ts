@@ -198,14 +198,8 @@ t.test(
     );
     await tombstoneMatching(dir, 'side', /Born/);
     await startContainer(dir, 'main', ['true']).finished;
-    let ended: Awaited<typeof pod.finished> | undefined;
-    void pod.finished.then((result) => {
-      ended = result;
-    });
-    await waitFor(() => ended, 'the sidecar to end, long before its grace period', {
-      timeoutMs: 20_000,
-    });
-    t.equal(ended?.code, 0);
+    const ended = await pod.finishedWithin(20_000, 'the sidecar to end, long before its grace');
+    t.equal(ended.code, 0);
   },
 );
 

@@ -172,6 +172,11 @@ test("kubexit's own Node killed as the OOM killer kills (SIGKILL): exit 137, no 
     'the container ends: the front exits 137, taking the command with it',
   );
   t.notMatch(await tombstone('main'), /Died/, 'Node could not write the death');
+  t.match(
+    await logged(main, /killed by signal/),
+    /kubexit: error: the supervisor \(Node\) was killed by signal 9/,
+    'the front said why',
+  );
   t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
   t.match(
     await logged(side, /exiting 0/),

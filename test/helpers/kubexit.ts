@@ -69,6 +69,15 @@ export class Container {
     });
   }
 
+  /** How it ended, failing with `what` if that takes longer than `timeoutMs`. */
+  async finishedWithin(timeoutMs: number, what: string): Promise<Finished> {
+    let ended: Finished | undefined;
+    void this.finished.then((result) => {
+      ended = result;
+    });
+    return waitFor(() => ended, what, { timeoutMs });
+  }
+
   kill(signal: NodeJS.Signals): void {
     this.process.kill(signal);
   }
