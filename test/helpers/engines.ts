@@ -104,6 +104,10 @@ const cleanups: (() => void)[] = [];
 process.on('exit', () => {
   for (const cleanup of cleanups.reverse()) cleanup();
 });
+// A file ended by tap's timeout (SIGTERM) or Ctrl-C still removes what it made: exiting runs the
+// handler above, which a death by signal would not.
+for (const signal of ['SIGTERM', 'SIGINT'] as const)
+  process.once(signal, () => process.exit(128 + (signal === 'SIGTERM' ? 15 : 2)));
 
 /** Removal at the end of the file, whatever happened: synchronous, as the process is ending. */
 function atExit(cleanup: () => void): void {
