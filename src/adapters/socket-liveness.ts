@@ -113,8 +113,9 @@ export class SocketLiveness implements Liveness {
 
   async isSurelyHeld(name: string): Promise<boolean> {
     const path = this.#socketPath(name);
-    // No socket at all (a first start): nothing to connect to, and no event-loop turn spent.
-    if (path === undefined || !lstatSync(path, { throwIfNoEntry: false })?.isSocket()) return false;
+    // No socket at all (a first start): nothing to connect to, and no event-loop turn spent. A
+    // graveyard that can't be looked into holds nobody's socket; preparing it says what is wrong.
+    if (path === undefined || !isSocket(path)) return false;
     return probe(path, { unsure: false });
   }
 
@@ -152,6 +153,14 @@ function probe(path: string, { unsure = true } = {}): Promise<boolean> {
       resolve(NOBODY_LISTENS.has(error.code ?? '') ? false : unsure),
     );
   });
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isSocket() ?? false;
+  } catch {
+    return false;
+  }
 }
 
 /** A dependent's connection: read and dropped, held until either side goes away. */

@@ -211,7 +211,12 @@ export class Supervisor {
    */
   #applyPodFacts(facts: PodFacts): void {
     const { birthDeps, deathDeps, restartPolicyGiven } = this.#config;
-    const unknown = [...birthDeps, ...deathDeps].filter((name) => !facts.containers.includes(name));
+    // A pod always has containers: an empty list says nothing (a partial object), so no verdict.
+    const known = facts.containers;
+    const unknown =
+      known.length === 0
+        ? []
+        : [...birthDeps, ...deathDeps].filter((name) => !known.includes(name));
     if (unknown.length > 0 && this.#podProblem === undefined) {
       const names = unknown.map((name) => `"${name}"`).join(', ');
       this.#podProblem = new SupervisorError(

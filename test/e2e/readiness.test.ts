@@ -155,6 +155,7 @@ t.test(
     const api = new FakeKubeApi('airflow', 'task-pod-1');
     const kubeconfig = await api.kubeconfig(dir);
     t.teardown(() => api.close());
+    api.setReady([{ name: 'base', ready: false }], [{ name: 'istio-proxy', ready: false }]);
     const base = startContainer(dir, 'base', ['true'], {
       KUBEXIT_BIRTH_DEPS: 'istio-proxy',
       KUBEXIT_POD_NAME: 'task-pod-1',

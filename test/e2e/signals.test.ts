@@ -42,7 +42,7 @@ t.test(
     t.equal(ended.code, 143);
     t.match(ended.stderr, /received SIGTERM: forwarding it to the child's process group/);
     await waitFor(() => !isRunning(grandchild), 'the grandchild to be gone');
-    t.match(tombstoneText(dir, 'main'), /ExitCode: 143\nSignal: "SIGTERM"\nReason: "exited"/);
+    t.match(tombstoneText(dir, 'main'), /ExitCode: 143\nSignal: "SIGTERM"\nReason: "stopped"/);
   },
 );
 

@@ -111,7 +111,7 @@ test('docker stop of the main container: kubexit as PID 1 forwards SIGTERM, the 
     143,
     'the main container exits 143 (SIGTERM), not 137: no SIGKILL was needed',
   );
-  t.match(await tombstone('main'), /ExitCode: 143\n/);
+  t.match(await tombstone('main'), /ExitCode: 143\nSignal: "SIGTERM"\nReason: "stopped"\n/);
   t.equal(await exitOf(side), 0, 'the sidecar ended, exit 0');
   t.match(await logged(side, /exiting 0/), /death dependency "main" \(exit 143\) died/);
 });
