@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { frontWithNode, kubexitWithFront } from '../helpers/front.ts';
-import { Container, KUBEXIT_BIN, tombstoneText } from '../helpers/kubexit.ts';
+import { EXEC_NODE, frontWithNode, kubexitWithFront } from '../helpers/front.ts';
+import { Container, tombstoneText } from '../helpers/kubexit.ts';
 import { isLive, waitFor } from '../helpers/wait.ts';
 
 /*
@@ -97,8 +97,6 @@ t.test(
   },
 );
 
-const sources = `exec "${process.execPath}" "${KUBEXIT_BIN}" "$@"`;
-
 t.test(
   'a signal storm before Node is ready: a SIGTERM after 100 SIGUSR1 is never dropped',
   { skip: front.skip },
@@ -106,7 +104,7 @@ t.test(
     const dir = t.testdir();
     const go = join(dir, 'go');
     // Node starts only once the test says so: until then the front holds every signal.
-    const late = frontWithNode(`while [ ! -e ${go} ]; do sleep 0.01; done; ${sources}`);
+    const late = frontWithNode(`while [ ! -e ${go} ]; do sleep 0.01; done; ${EXEC_NODE}`);
     const main = new Container(
       ['sleep', '300'],
       { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir },

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KUBEXIT_BIN } from './kubexit.ts';
 import { scratchDir } from './temp.ts';
@@ -14,8 +14,13 @@ const SOURCE = fileURLToPath(new URL('../../native/front.c', import.meta.url));
  */
 export function kubexitWithFront(): { path?: string; skip: string | false } {
   if (!KUBEXIT_BIN.endsWith('.js')) return { path: KUBEXIT_BIN, skip: false };
-  return frontWithNode(`exec "${process.execPath}" "${KUBEXIT_BIN}" "$@"`);
+  return frontWithNode(EXEC_NODE);
 }
+
+/** The shell line that runs kubexit's Node part: the sources on this Node, or the built one. */
+export const EXEC_NODE = KUBEXIT_BIN.endsWith('.js')
+  ? `exec "${process.execPath}" "${KUBEXIT_BIN}" "$@"`
+  : `exec "${join(dirname(KUBEXIT_BIN), 'lib', 'kubexit-node')}" "$@"`;
 
 /**
  * The front compiled from native/front.c, running `script` (sh) as its lib/kubexit-node: the
