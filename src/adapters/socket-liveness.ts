@@ -15,9 +15,12 @@ const GONE_WHILE_CONNECTING = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const RETRY_MS = 20;
 const RETRIES = 100;
 /**
- * After a connection ended and a new one was accepted (its holder lives, but dropped ours: out of
- * file descriptors, or more dependents than it takes), when to connect again.
+ * A connection that ended is followed by a new one at once, which proves the holder gone (refused,
+ * or no socket) or alive. A holder that is dying may still accept it (its listener closes after its
+ * connections), a holder out of descriptors accepts and drops every one: after this many
+ * connections in a row that each lasted less than REFOLLOW_MS, the next one waits REFOLLOW_MS.
  */
+const QUICK_RECONNECTS = 3;
 const REFOLLOW_MS = 500;
 
 /**
@@ -53,6 +56,9 @@ export class SocketLiveness implements Liveness {
     server.on('error', () => {});
     // Never closed: the kernel closes it when this process ends, which is the whole point.
     server.unref();
+    // The file the kernel leaves behind is removed at a normal exit (after the final tombstone):
+    // a restart of this container then finds no socket, and spends no connection on it.
+    process.once('exit', () => removeQuietly(path));
     return true;
   }
 
@@ -67,18 +73,18 @@ export class SocketLiveness implements Liveness {
     };
     // A connection that ended proves nothing by itself: a holder short of file descriptors
     // accepts and closes at once. Proof is a new connection refused, or no socket at all.
-    const check = () => {
-      if (stopped || path === undefined) return;
-      void probe(path).then((held) => {
-        if (stopped) return;
-        if (!held) gone();
-        else setTimeout(() => attempt(RETRIES), REFOLLOW_MS).unref();
-      });
+    let quick = 0;
+    const reconnect = (lasted: number) => {
+      quick = lasted < REFOLLOW_MS ? quick + 1 : 0;
+      if (quick <= QUICK_RECONNECTS) return attempt(RETRIES);
+      quick = 0;
+      setTimeout(() => attempt(RETRIES), REFOLLOW_MS).unref();
     };
     const attempt = (retries: number) => {
       if (stopped || path === undefined) return;
       let connected = false;
       let failure = '';
+      const opened = Date.now();
       socket = connect({ path });
       socket.unref();
       socket.on('connect', () => {
@@ -91,8 +97,9 @@ export class SocketLiveness implements Liveness {
       // Decided when the connection is over, however it ended: a holder that dies while the
       // connection is still being set up resets it (ECONNRESET, EPIPE) before 'connect' is seen.
       socket.on('close', () => {
+        if (stopped) return;
         if (NOBODY_LISTENS.has(failure)) return gone();
-        if (connected || GONE_WHILE_CONNECTING.has(failure)) return check();
+        if (connected || GONE_WHILE_CONNECTING.has(failure)) return reconnect(Date.now() - opened);
         if (failure === 'EAGAIN' && retries > 0)
           setTimeout(() => attempt(retries - 1), RETRY_MS).unref();
         // Anything else (EACCES on a socket planted by another user): no conclusion either way.
