@@ -48,11 +48,11 @@ t.test('package.json, the image label and LICENSE name the same license', async 
 t.test(
   'a build tool that is missing is named, with the package that has it; no stack',
   async (t) => {
-    const { mkdtempSync, symlinkSync } = await import('node:fs');
+    const { symlinkSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
+    const { scratchDir } = await import('../helpers/temp.ts');
     // A PATH with Node and nothing else: no C compiler, no strip.
-    const bin = mkdtempSync(join(tmpdir(), 'kubexit-path-'));
+    const bin = scratchDir('kubexit-path-');
     symlinkSync(process.execPath, join(bin, 'node'));
     const script = fileURLToPath(new URL('../../scripts/build.ts', import.meta.url));
     const result = spawnSync(process.execPath, [script], {
