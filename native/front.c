@@ -84,39 +84,55 @@ static long long now_ms(void) {
   return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+/* Rounds of end_orphans, and the pause between them: a second at most, then the front exits. */
+#define END_ROUNDS 20
+#define END_ROUND_PAUSE_NS 50000000L
+
+/* SIGKILL to every child of the front and to its process group. */
+static void kill_children(pid_t self) {
+  DIR *proc = opendir("/proc");
+  if (proc == NULL) return;
+  struct dirent *entry;
+  while ((entry = readdir(proc)) != NULL) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    char path[300], stat[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t length = read(fd, stat, sizeof stat - 1);
+    close(fd);
+    if (length <= 0) continue;
+    stat[length] = '\0';
+    /* pid (comm) state ppid pgrp: comm may hold spaces and parentheses. */
+    char *close_paren = strrchr(stat, ')');
+    char state;
+    int ppid, pgrp;
+    if (close_paren == NULL || sscanf(close_paren + 2, "%c %d %d", &state, &ppid, &pgrp) != 3)
+      continue;
+    if (ppid != self) continue;
+    kill(-pgrp, SIGKILL);
+    kill(atoi(entry->d_name), SIGKILL);
+  }
+  closedir(proc);
+}
+
 /*
  * Node died of a signal (an OOM kill, kill -9): nobody supervises its command any more. Its
  * orphans were handed to the front (PID 1, or the child subreaper elsewhere): each one's process
- * group is killed, then reaped, so the command doesn't run on unsupervised.
+ * group is killed and reaped, so the command doesn't run on unsupervised. Killing a group hands the
+ * members' own children in other sessions to the front in turn, so this goes in rounds until no
+ * child is left — never a blocking wait, which such a child could hold forever.
  */
 static void end_orphans(void) {
   pid_t self = getpid();
-  DIR *proc = opendir("/proc");
-  if (proc != NULL) {
-    struct dirent *entry;
-    while ((entry = readdir(proc)) != NULL) {
-      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-      char path[300], stat[512];
-      snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
-      int fd = open(path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      ssize_t length = read(fd, stat, sizeof stat - 1);
-      close(fd);
-      if (length <= 0) continue;
-      stat[length] = '\0';
-      /* pid (comm) state ppid pgrp: comm may hold spaces and parentheses. */
-      char *close_paren = strrchr(stat, ')');
-      char state;
-      int ppid, pgrp;
-      if (close_paren == NULL || sscanf(close_paren + 2, "%c %d %d", &state, &ppid, &pgrp) != 3)
-        continue;
-      if (ppid != self) continue;
-      kill(-pgrp, SIGKILL);
-      kill(atoi(entry->d_name), SIGKILL);
+  struct timespec pause = {.tv_sec = 0, .tv_nsec = END_ROUND_PAUSE_NS};
+  for (int round = 0; round < END_ROUNDS; round++) {
+    kill_children(self);
+    pid_t pid;
+    while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
     }
-    closedir(proc);
-  }
-  while (waitpid(-1, NULL, 0) > 0) {
+    if (pid < 0) return; /* ECHILD: nobody is left */
+    nanosleep(&pause, NULL);
   }
 }
 

@@ -201,3 +201,28 @@ t.test(
     t.notOk(isLive(command), 'the command did not outlive it');
   },
 );
+
+t.test(
+  'Node killed alone, the command having a child in a session of its own: the front still ends, and so does that child',
+  { skip: front.skip },
+  async (t) => {
+    const dir = t.testdir();
+    const pidFile = join(dir, 'daemon.pid');
+    // The daemon is the command's child but not in its group: only a later round reaches it.
+    const script = `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 300' & wait`;
+    const main = run(['sh', '-c', script], { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: dir });
+    const daemon = await waitFor(() => {
+      try {
+        return Number(readFileSync(pidFile, 'utf8')) || undefined;
+      } catch {
+        return undefined;
+      }
+    }, 'the daemon to start');
+    const frontPid = main.process.pid as number;
+    const children = readFileSync(`/proc/${frontPid}/task/${frontPid}/children`, 'utf8');
+    process.kill(Number(children.trim().split(' ')[0]), 'SIGKILL');
+    const ended = await main.finishedWithin(20_000, 'the front to end');
+    t.equal(ended.code, 137);
+    t.notOk(isLive(daemon), 'the daemon did not outlive it');
+  },
+);
