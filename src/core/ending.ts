@@ -1,3 +1,4 @@
+import type { RestartPolicy } from './config.ts';
 import { parseDuration } from './duration.ts';
 import { describeError } from './errors.ts';
 import { OPTION_SPECS } from './options.ts';
@@ -11,7 +12,7 @@ export interface EndingSettings {
   readonly shutdownUrls?: readonly string[];
   readonly shutdownOnSuccessOnly?: boolean;
   readonly shutdownTimeoutMs?: number;
-  readonly restartPolicy?: 'Never' | 'OnFailure' | 'Always';
+  readonly restartPolicy?: RestartPolicy;
 }
 
 export interface EndingPorts {

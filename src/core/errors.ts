@@ -1,3 +1,4 @@
+import type { RestartPolicy } from './config.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 
 /** An error that ends kubexit with a specific exit code. Only the composition root exits. */
@@ -18,7 +19,7 @@ export interface KnownSettings {
   readonly shutdownUrls?: readonly string[];
   readonly shutdownOnSuccessOnly?: boolean;
   readonly shutdownTimeoutMs?: number;
-  readonly restartPolicy?: 'Never' | 'OnFailure' | 'Always';
+  readonly restartPolicy?: RestartPolicy;
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat?: 'text' | 'json';
 }
