@@ -15,10 +15,18 @@ const MAX_REDIRECTS = 5;
  * and only to that origin: a redirect elsewhere drops it. http and https modules are loaded on
  * the first request: a container without http checks or shutdown URLs never pays for them.
  */
+export interface RequestExtras {
+  /** Sent to the first URL's origin only, as its credentials. */
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+  /** An HTTPS certificate is not verified (https+insecure:// checks, as the kubelet's probes). */
+  readonly insecure?: boolean;
+}
+
 export async function httpRequest(
   firstMethod: 'GET' | 'POST',
   url: string,
   timeoutMs: number,
+  extras: RequestExtras = {},
 ): Promise<ProbeResult> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const origin = new URL(url);
@@ -28,9 +36,12 @@ export async function httpRequest(
   for (let redirects = 0; ; redirects++) {
     let response: IncomingMessage;
     try {
-      const headers: Record<string, string> =
-        target.origin === origin.origin && authorization !== undefined ? { authorization } : {};
-      response = await send(method, target, headers, deadline);
+      const headers: Record<string, string> = {};
+      if (target.origin === origin.origin) {
+        for (const [name, value] of extras.headers ?? []) headers[name.toLowerCase()] = value;
+        if (authorization !== undefined) headers.authorization = authorization;
+      }
+      response = await send(method, target, headers, deadline, extras.insecure === true);
     } catch (error) {
       if (deadline.aborted) return { ok: false, detail: `no answer within ${timeoutMs}ms` };
       return { ok: false, detail: (error as NodeJS.ErrnoException).code ?? String(error) };
@@ -69,13 +80,14 @@ function send(
   url: URL,
   headers: Record<string, string>,
   signal: AbortSignal,
+  insecure: boolean,
 ): Promise<IncomingMessage> {
   // process.getBuiltinModule, not import(): the executable's scripts run without a module loader.
   const client =
     url.protocol === 'https:'
       ? process.getBuiltinModule('node:https')
       : process.getBuiltinModule('node:http');
-  const options: RequestOptions = {
+  const options: RequestOptions & { rejectUnauthorized?: boolean } = {
     method,
     protocol: url.protocol,
     hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -83,6 +95,7 @@ function send(
     path: `${url.pathname}${url.search}`,
     headers: { ...headers, 'content-length': '0', connection: 'close' },
     signal,
+    ...(insecure && url.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
   };
   return new Promise((resolve, reject) => {
     const request = client.request(options, resolve);

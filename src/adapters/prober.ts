@@ -24,7 +24,7 @@ export class SystemProber implements Prober {
       case 'tcp':
         return probeTcp(check.host, check.port, timeoutMs);
       case 'http':
-        return httpRequest('GET', check.url, timeoutMs);
+        return httpRequest('GET', check.url, timeoutMs, check);
       case 'file':
         return probeFile(check.path);
       case 'exec':

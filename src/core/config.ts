@@ -1,4 +1,4 @@
-import { type CheckSpec, isCheckEntry, parseCheck } from './checks.ts';
+import { type CheckSpec, isCheckEntry, parseCheck, parseHeaders } from './checks.ts';
 import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { nameProblem } from './names.ts';
@@ -111,7 +111,11 @@ export function parseConfig(raw: RawOptions, commandLineProblem?: string): Confi
     ),
     watch: parseChoice(get('watch'), ['auto', 'poll'] as const, problems),
     pollIntervalMs: parseDurationOption(get('pollInterval'), problems, { allowZero: false }),
-    readyCheck: parseOptionalCheck(get('readyCheck'), problems),
+    readyCheck: withHeaders(
+      parseOptionalCheck(get('readyCheck'), problems),
+      get('readyCheckHeaders'),
+      problems,
+    ),
     readyIntervalMs: parseDurationOption(get('readyInterval'), problems, { allowZero: false }),
     readyTimeoutMs: parseDurationOption(get('readyTimeout'), problems, { allowZero: false }),
     shutdownUrls: problems.clean(() => parseShutdownUrls(get('shutdownUrls'), problems)),
@@ -247,6 +251,28 @@ function parseOptionalCheck(raw: RawValue, problems: Problems): CheckSpec | unde
   if (parsed.ok) return parsed.check;
   problems.add(raw, parsed.problem);
   return undefined;
+}
+
+/** The ready check with its request headers; headers are only for an http(s) check. */
+function withHeaders(
+  check: CheckSpec | undefined,
+  raw: RawValue,
+  problems: Problems,
+): CheckSpec | undefined {
+  if (raw.value.trim() === '') return check;
+  const parsed = parseHeaders(raw.value);
+  if (!parsed.ok) {
+    problems.add(raw, parsed.problem);
+    return check;
+  }
+  if (check === undefined || check.kind !== 'http') {
+    problems.add(
+      raw,
+      'needs an http:// or https:// ready check (KUBEXIT_READY_CHECK) to send them with',
+    );
+    return check;
+  }
+  return { ...check, headers: parsed.headers };
 }
 
 /** Shutdown endpoints of sidecars kubexit can't wrap, by the name users know them by. */

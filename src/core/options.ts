@@ -32,6 +32,7 @@ export type OptionKey =
   | 'watch'
   | 'pollInterval'
   | 'readyCheck'
+  | 'readyCheckHeaders'
   | 'readyInterval'
   | 'readyTimeout'
   | 'shutdownUrls'
@@ -161,6 +162,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueName: 'check',
     description:
       "this container's readiness check (tcp://, http(s)://, file:///, exec:); without one, born means ready",
+  },
+  {
+    key: 'readyCheckHeaders',
+    flag: 'ready-check-headers',
+    env: 'KUBEXIT_READY_CHECK_HEADERS',
+    valueName: 'headers',
+    description:
+      'request headers of an http(s) ready check, one "Name: value" per line (a probe\'s httpHeaders)',
   },
   {
     key: 'readyInterval',

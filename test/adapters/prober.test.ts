@@ -58,6 +58,48 @@ t.test('http: 2xx is ready, anything else is not, a silent server times out', as
   });
 });
 
+t.test(
+  'https with a self-signed certificate: refused as https://, ready as https+insecure:// (the kubelet verifies none)',
+  async (t) => {
+    const server = new TestHttpServer({ tls: true });
+    const base = await server.listen();
+    t.teardown(() => server.close());
+    const verified = await prober.probe(check(`${base}/ready`), 2000);
+    t.equal(verified.ok, false, 'an unverifiable certificate is not ready');
+    t.match(verified.detail, /SELF_SIGNED|CERT|certificate/i, 'and says why');
+    t.equal(server.requests.length, 0, 'no request reached the server');
+    const insecure = base.replace('https://', 'https+insecure://');
+    t.same(await prober.probe(check(`${insecure}/ready`), 2000), { ok: true, detail: 'HTTP 200' });
+    server.status = 503;
+    t.same(await prober.probe(check(`${insecure}/ready`), 2000), { ok: false, detail: 'HTTP 503' });
+    t.equal(server.requests.at(-1)?.url, '/ready');
+  },
+);
+
+t.test('a ready check sends its headers (a Host header too), to its own origin only', async (t) => {
+  const server = new TestHttpServer();
+  const base = await server.listen();
+  t.teardown(() => server.close());
+  const other = new TestHttpServer();
+  const elsewhere = await other.listen();
+  t.teardown(() => other.close());
+  const parsed = check(`${base}/healthz`);
+  if (parsed.kind !== 'http') throw new Error('not http');
+  const withHeaders = {
+    ...parsed,
+    headers: [
+      ['X-Probe', 'kubexit'],
+      ['Host', 'gateway.internal'],
+    ] as Array<[string, string]>,
+  };
+  t.same(await prober.probe(withHeaders, 1000), { ok: true, detail: 'HTTP 200' });
+  t.match(server.headers[0], { 'x-probe': 'kubexit', host: 'gateway.internal' });
+  server.redirectTo = `${elsewhere}/moved`;
+  t.same(await prober.probe(withHeaders, 1000), { ok: true, detail: 'HTTP 200' });
+  t.equal(other.requests[0]?.url, '/moved', 'the redirect was followed');
+  t.equal(other.headers[0]?.['x-probe'], undefined, 'without the headers');
+});
+
 t.test('file: must exist, be a regular file and not be empty; symlinks are followed', async (t) => {
   const dir = t.testdir({ empty: '', filled: 'user:token\n' });
   t.same(await prober.probe(check(`file://${dir}/missing`), 1000), {

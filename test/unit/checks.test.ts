@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeCheck, isCheckEntry, parseCheck } from '../../src/core/checks.ts';
+import { describeCheck, isCheckEntry, parseCheck, parseHeaders } from '../../src/core/checks.ts';
 
 t.test('parses every check kind', async (t) => {
   t.match(parseCheck('tcp://localhost:9000'), {
@@ -14,7 +14,14 @@ t.test('parses every check kind', async (t) => {
     ok: true,
     check: { kind: 'http', url: 'http://127.0.0.1:15021/healthz/ready' },
   });
-  t.match(parseCheck('https://vault:8200/v1/sys/health'), { ok: true, check: { kind: 'http' } });
+  t.match(parseCheck('https://vault:8200/v1/sys/health'), {
+    ok: true,
+    check: { kind: 'http', insecure: false, headers: [] },
+  });
+  t.match(parseCheck('https+insecure://localhost:8443/ready?full=1'), {
+    ok: true,
+    check: { kind: 'http', url: 'https://localhost:8443/ready?full=1', insecure: true },
+  });
   t.match(parseCheck('file:///shared/users.txt'), {
     ok: true,
     check: { kind: 'file', path: '/shared/users.txt' },
@@ -31,6 +38,29 @@ t.test('parses every check kind', async (t) => {
     ok: true,
     check: { command: 'sh', args: ['-c', 'test -s /x'] },
   });
+});
+
+t.test('headers: one "Name: value" per line; anything else names the line', async (t) => {
+  t.same(parseHeaders('X-Probe: kubexit\nHost:  gateway.internal \n\n'), {
+    ok: true,
+    headers: [
+      ['X-Probe', 'kubexit'],
+      ['Host', 'gateway.internal'],
+    ],
+  });
+  t.same(parseHeaders('Authorization: Bearer a:b'), {
+    ok: true,
+    headers: [['Authorization', 'Bearer a:b']],
+  });
+  t.match(parseHeaders('no colon here'), { ok: false, problem: /is not "Name: value"/ });
+  t.match(parseHeaders('Bad Name: x'), { ok: false, problem: /"Bad Name: x"/ });
+});
+
+t.test('an insecure check is shown as written, credentials hidden', async (t) => {
+  const parsed = parseCheck('https+insecure://user:secret@localhost:8443/ready');
+  if (!parsed.ok) throw new Error(parsed.problem);
+  t.notMatch(describeCheck(parsed.check), /secret/);
+  t.match(describeCheck(parsed.check), /^https\+insecure:\/\/\*\*\*@localhost:8443\/ready$/);
 });
 
 t.test('rejects malformed checks with the fix', async (t) => {

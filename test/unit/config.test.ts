@@ -198,6 +198,35 @@ t.test('a bad endpoint in the birth dependencies is a configuration error naming
   t.match(problemsOf(raw({ name: 'm', readyCheck: 'gopher://x' })), [/unsupported scheme/]);
 });
 
+t.test('ready check headers go with an http(s) ready check, and only with one', async (t) => {
+  const config = parseConfig(
+    raw({
+      name: 'm',
+      readyCheck: 'https+insecure://localhost:8443/ready',
+      readyCheckHeaders: 'X-Probe: kubexit\nHost: gateway',
+    }),
+  );
+  t.match(config.readyCheck, {
+    kind: 'http',
+    insecure: true,
+    headers: [
+      ['X-Probe', 'kubexit'],
+      ['Host', 'gateway'],
+    ],
+  });
+  t.match(problemsOf(raw({ name: 'm', readyCheckHeaders: 'X-Probe: kubexit' })), [
+    /KUBEXIT_READYCHECKHEADERS.*needs an http:\/\/ or https:\/\/ ready check/,
+  ]);
+  t.match(
+    problemsOf(raw({ name: 'm', readyCheck: 'tcp://localhost:1', readyCheckHeaders: 'A: b' })),
+    [/needs an http/],
+  );
+  t.match(
+    problemsOf(raw({ name: 'm', readyCheck: 'http://localhost/', readyCheckHeaders: 'oops' })),
+    [/is not "Name: value"/],
+  );
+});
+
 t.test('shutdown URLs accept presets and URLs, nothing else', async (t) => {
   const config = parseConfig(
     raw({ name: 'm', shutdownUrls: 'istio, Linkerd, cloudsql, dapr, http://localhost:8080/quit' }),
