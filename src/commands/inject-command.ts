@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createTwoFilesPatch } from 'diff';
 import packageJson from '../../package.json' with { type: 'json' };
 import { SupervisorError } from '../core/errors.ts';
-import { inject, MESHES, type Mesh } from './inject.ts';
+import { inject, MESHES, type Mesh, type Notice } from './inject.ts';
 
 /** The released image of this very version: what the install init container runs. */
 export const IMAGE = `ghcr.io/kubexit/kubexit:${packageJson.version}`;
@@ -13,9 +13,16 @@ export interface InjectCommandOptions {
   readonly entrypoint: string[];
   readonly image: string;
   readonly diff: boolean;
+  readonly meshNative?: boolean;
+  readonly imageVolume?: boolean;
+  readonly nativeSidecars?: boolean;
 }
 
-/** `kubexit inject [files…]`: each file (or stdin) injected, or the diff, to stdout. */
+/**
+ * `kubexit inject [files…]`: each file (or stdin) injected, or the diff, to stdout. With --diff,
+ * exits 1 when anything would change (as `git diff --exit-code` and `kubectl diff`), 0 and
+ * prints nothing otherwise.
+ */
 export async function runInject(
   files: readonly string[],
   options: InjectCommandOptions,
@@ -37,20 +44,30 @@ export async function runInject(
       );
     entrypoints.set(entry.slice(0, equals), entry.slice(equals + 1));
   }
+  if (options.imageVolume === true && options.nativeSidecars === true)
+    throw new SupervisorError(
+      'kubexit inject: --image-volume and --native-sidecars exclude each other: native sidecars need no kubexit',
+      2,
+    );
   const settings = {
     sidecars: options.sidecar,
     mesh: options.mesh as Mesh | undefined,
+    meshNative: options.meshNative === true,
     entrypoints,
     image: options.image,
+    imageVolume: options.imageVolume === true,
+    nativeSidecars: options.nativeSidecars === true,
   };
-  const warn = (message: string) => process.stderr.write(`kubexit inject: warning: ${message}\n`);
+  const notice: Notice = (kind, message) =>
+    process.stderr.write(`kubexit inject: ${kind}: ${message}\n`);
   const inputs = files.length === 0 ? ['-'] : files;
   const outputs: string[] = [];
+  let changed = false;
   for (const file of inputs) {
     const before = file === '-' ? await readStdin() : await readInput(file);
     let after: string;
     try {
-      after = inject(before, settings, warn);
+      after = inject(before, settings, notice);
     } catch (error) {
       if (error instanceof SupervisorError && file !== '-')
         throw new SupervisorError(
@@ -60,10 +77,25 @@ export async function runInject(
       throw error;
     }
     const label = file === '-' ? 'stdin' : file;
-    outputs.push(options.diff ? createTwoFilesPatch(label, label, before, after) : after);
+    changed ||= after !== before;
+    if (!options.diff) outputs.push(after);
+    else if (after !== before) outputs.push(createTwoFilesPatch(label, label, before, after));
   }
-  write(options.diff ? outputs.join('') : outputs.join('---\n'));
-  return 0;
+  write(options.diff ? outputs.join('') : joinOutputs(outputs));
+  return options.diff && changed ? 1 : 0;
+}
+
+/** Several files as one stream: YAML documents apart with `---`, JSON objects one after another. */
+function joinOutputs(outputs: readonly string[]): string {
+  const isJson = (text: string) => /^\s*[{[]/.test(text);
+  return outputs
+    .map((text, index) => {
+      const previous = outputs[index - 1];
+      const separated = previous !== undefined && !(isJson(text) && isJson(previous));
+      const terminated = previous === undefined || previous.endsWith('\n') ? '' : '\n';
+      return index === 0 ? text : `${terminated}${separated ? '---\n' : ''}${text}`;
+    })
+    .join('');
 }
 
 async function readInput(file: string): Promise<string> {

@@ -1,36 +1,66 @@
-import { type Document, isMap, isSeq, parseAllDocuments, type YAMLMap, type YAMLSeq } from 'yaml';
-import { SupervisorError } from '../core/errors.ts';
+import { parseAllDocuments } from 'yaml';
+import { OPTION_SPECS, type OptionKey } from '../core/options.ts';
+import {
+  injectError,
+  JsonEditor,
+  type ManifestEditor,
+  type Path,
+  YamlDocumentEditor,
+  YamlText,
+} from './manifest-editor.ts';
 
 /**
  * `kubexit inject`: wires kubexit into Kubernetes manifests, the edit users otherwise make by
  * hand in every container (and where a missing death dependency is a Job that hangs).
  *
- * Works on the YAML documents themselves (the yaml package's Document API), so comments, key
- * order and every unrelated field stay as they were; only what kubexit needs is added, and only
- * where it is missing, so that injecting an injected manifest changes nothing.
+ * Decides what each pod needs and says so on stderr when it needs nothing; the edits themselves
+ * are made by the manifest editor, on the text, so that what inject has no reason to touch stays
+ * byte for byte. Only what is missing is added, so that injecting an injected manifest changes
+ * nothing.
  */
 export interface InjectOptions {
   /** Containers to treat as sidecars, besides the pod's annotation and the known proxies. */
   readonly sidecars: readonly string[];
   /** A mesh whose proxy a webhook adds later; otherwise read from the pod's annotations. */
   readonly mesh?: Mesh;
+  /** The mesh injects its proxy as a native sidecar (a cluster-wide setting of the mesh). */
+  readonly meshNative?: boolean;
   /** container name → the command its image runs, for containers without `command`. */
   readonly entrypoints: ReadonlyMap<string, string>;
-  /** The kubexit image of the install init container. */
+  /** The kubexit image of the install init container (or of the image volume). */
   readonly image: string;
+  /** Mount the kubexit image as an image volume instead of copying it with an init container. */
+  readonly imageVolume?: boolean;
+  /** Rewrite the sidecars as native sidecars instead of wrapping anything in kubexit. */
+  readonly nativeSidecars?: boolean;
 }
 
 export type Mesh = 'istio' | 'linkerd';
 export const MESHES: readonly Mesh[] = ['istio', 'linkerd'];
 
-/** A warning about a document that was still injected (a probe that can't become a check). */
-export type Warn = (message: string) => void;
+/** What inject tells the user about a manifest it still wrote out. */
+export type Notice = (kind: 'warning' | 'note', message: string) => void;
 
 const KUBEXIT = '/kubexit/kubexit';
 const GRAVEYARD_VOLUME = 'kubexit-graveyard';
 const KUBEXIT_VOLUME = 'kubexit';
 const INIT_CONTAINER = 'kubexit-install';
 export const SIDECARS_ANNOTATION = 'kubexit.io/sidecars';
+
+/**
+ * What kubexit itself needs of a container's memory limit: its highest idle resident memory in
+ * BENCHMARKS.md (49.4 MiB, of which ~10 MiB private), rounded up.
+ */
+export const KUBEXIT_MEMORY_MIB = 50;
+/** The installed bundle is ~112 MiB (the larger architecture); the copy's volume gets room for it. */
+const KUBEXIT_VOLUME_SIZE = '256Mi';
+/** Tombstones are a few hundred bytes each (and a liveness socket): room for hundreds. */
+const GRAVEYARD_SIZE = '8Mi';
+/** The installer copies files: a little CPU, Node's own memory and the copy's page cache. */
+const INSTALLER_RESOURCES = {
+  requests: { cpu: '10m', memory: '64Mi' },
+  limits: { cpu: '500m', memory: '128Mi' },
+};
 
 /** Proxies recognised by image: sidecars without being named. */
 const KNOWN_PROXIES: ReadonlyArray<RegExp> = [
@@ -41,332 +71,660 @@ const KNOWN_PROXIES: ReadonlyArray<RegExp> = [
   /(^|\/)envoy(:|@|$)/,
 ];
 
-/** What a mesh's proxy offers the containers kubexit wraps: when it is ready, how to stop it. */
-const MESH_WIRING: Readonly<Record<Mesh, { ready: string; shutdown: string }>> = {
-  istio: { ready: 'http://127.0.0.1:15021/healthz/ready', shutdown: 'istio' },
-  linkerd: { ready: 'http://127.0.0.1:4191/ready', shutdown: 'linkerd' },
+/** What a mesh's proxy offers the containers kubexit wraps, and how each mesh names its modes. */
+const MESH_WIRING: Readonly<
+  Record<
+    Mesh,
+    {
+      ready: string;
+      shutdown: string;
+      /** Pod annotations that ask for the native sidecar mode (true) or not (false). */
+      nativeAnnotations: readonly string[];
+      /** Annotations the proxy needs for kubexit's shutdown call to stop it. */
+      shutdownAnnotations: Readonly<Record<string, string>>;
+    }
+  >
+> = {
+  istio: {
+    ready: 'http://127.0.0.1:15021/healthz/ready',
+    shutdown: 'istio',
+    nativeAnnotations: ['sidecar.istio.io/nativeSidecar'],
+    shutdownAnnotations: {},
+  },
+  linkerd: {
+    ready: 'http://127.0.0.1:4191/ready',
+    shutdown: 'linkerd',
+    nativeAnnotations: [
+      'config.beta.linkerd.io/proxy-enable-native-sidecar',
+      'config.alpha.linkerd.io/proxy-enable-native-sidecar',
+    ],
+    // Linkerd 2.15+ serves /shutdown only when the pod asks for it.
+    shutdownAnnotations: { 'config.linkerd.io/proxy-admin-shutdown': 'enabled' },
+  },
 };
 
-/** Injects kubexit into every pod template of a YAML stream; other documents pass untouched. */
-export function inject(text: string, options: InjectOptions, warn: Warn = () => {}): string {
-  const documents = parseAllDocuments(text);
-  const unknownSidecars = new Set(options.sidecars);
-  const unknownEntrypoints = new Set(options.entrypoints.keys());
-  for (const [index, document] of documents.entries()) {
-    const where = `document ${index + 1}`;
-    if (document.errors.length > 0)
-      throw injectError(`${where} is not valid YAML: ${document.errors[0]?.message}`);
-    const template = podTemplateOf(document);
-    if (template === undefined) continue;
-    const named = `${where} (${describe(document)})`;
-    const names = containersOf(template.spec, 'containers').map(nameOf);
-    for (const name of names) {
-      unknownSidecars.delete(name);
-      unknownEntrypoints.delete(name);
+/** Kinds whose pod template is at spec.template. */
+const TEMPLATE_KINDS = ['Job', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'];
+
+/** The environment variable of an option, from the option table. */
+function envOf(key: OptionKey): string {
+  const spec = OPTION_SPECS.find((option) => option.key === key);
+  if (spec === undefined) throw new Error(`no option ${key}`);
+  return spec.env;
+}
+
+type Data = Record<string, unknown>;
+type Container = Data & { name?: unknown };
+
+/** Injects kubexit into every pod template of a YAML stream or a JSON manifest. */
+export function inject(text: string, options: InjectOptions, notice: Notice = () => {}): string {
+  const seen = new Set<string>();
+  const json = jsonOf(text);
+  let output: string;
+  if (json !== undefined) {
+    const editor = new JsonEditor(json);
+    const changed = injectObject(json, [], editor, 'the JSON manifest', options, notice, seen);
+    output = changed ? editor.print(text) : text;
+  } else {
+    const documents = parseAllDocuments(text);
+    const out = new YamlText(text);
+    for (const [index, document] of documents.entries()) {
+      const where = `document ${index + 1}`;
+      if (document.errors.length > 0)
+        throw injectError(`${where} is not valid YAML: ${document.errors[0]?.message}`);
+      const editor = new YamlDocumentEditor(out, document);
+      injectObject(document.toJS(), [], editor, where, options, notice, seen);
     }
-    injectPod(document, template, options, named, warn);
+    output = out.result();
   }
-  if (unknownSidecars.size > 0)
+  const unknownSidecars = options.sidecars.filter((name) => !seen.has(name));
+  if (unknownSidecars.length > 0)
     throw injectError(
-      `--sidecar ${[...unknownSidecars].join(', ')}: no such container in any pod; name containers of spec.containers`,
+      `--sidecar ${unknownSidecars.join(', ')}: no such container in any pod; name containers of spec.containers`,
     );
-  if (unknownEntrypoints.size > 0)
+  const unknownEntrypoints = [...options.entrypoints.keys()].filter((name) => !seen.has(name));
+  if (unknownEntrypoints.length > 0)
     throw injectError(
-      `--entrypoint ${[...unknownEntrypoints].join(', ')}: no such container in any pod`,
+      `--entrypoint ${unknownEntrypoints.join(', ')}: no such container in any pod`,
     );
-  return documents
-    .map((document) => document.toString({ lineWidth: 0, flowCollectionPadding: false }))
-    .join('');
+  return output;
+}
+
+/** A JSON manifest (an object or a list of them), or undefined for YAML. */
+function jsonOf(text: string): unknown {
+  const start = text.trimStart()[0];
+  if (start !== '{' && start !== '[') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // YAML's flow style starts so too; its parser names any error.
+  }
+}
+
+/** One object: a pod-bearing kind, or a List of them; true when it was edited. */
+function injectObject(
+  data: unknown,
+  path: Path,
+  editor: ManifestEditor,
+  where: string,
+  options: InjectOptions,
+  notice: Notice,
+  seen: Set<string>,
+): boolean {
+  if (!isData(data)) return false;
+  if (data.kind === 'List' || (Array.isArray(data.items) && String(data.kind).endsWith('List'))) {
+    let changed = false;
+    for (const [index, item] of (Array.isArray(data.items) ? data.items : []).entries())
+      changed =
+        injectObject(
+          item,
+          [...path, 'items', index],
+          editor,
+          `${where} item ${index + 1}`,
+          options,
+          notice,
+          seen,
+        ) || changed;
+    return changed;
+  }
+  const template = podTemplateOf(data, path);
+  if (template === undefined) return false;
+  for (const container of containersOf(template.spec, 'containers')) seen.add(nameOf(container));
+  const named = `${where} (${data.kind} ${isData(data.metadata) ? (data.metadata.name ?? '(unnamed)') : '(unnamed)'})`;
+  const pod = new Pod(template, editor, options, named, notice);
+  return options.nativeSidecars === true ? pod.toNativeSidecars() : pod.inject();
 }
 
 interface PodTemplate {
-  /** The pod's metadata (annotations, labels), when it has any. */
-  readonly metadata: YAMLMap | undefined;
-  readonly spec: YAMLMap;
+  /** The path of the object holding metadata and spec (the pod, or its template). */
+  readonly path: Path;
+  readonly metadata: Data | undefined;
+  readonly spec: Data;
 }
 
 /** A Pod's spec, or the pod template of a Job, CronJob, Deployment, StatefulSet… */
-function podTemplateOf(document: Document): PodTemplate | undefined {
-  const root = document.contents;
-  if (!isMap(root)) return undefined;
-  if (root.get('kind') === 'Pod') {
-    const spec = root.get('spec');
-    return isMap(spec) ? { metadata: mapAt(root, 'metadata'), spec } : undefined;
-  }
-  for (const path of [
-    ['spec', 'template'],
-    ['spec', 'jobTemplate', 'spec', 'template'],
-  ]) {
-    const template = root.getIn(path);
-    if (!isMap(template)) continue;
-    const spec = template.get('spec');
-    if (isMap(spec) && isSeq(spec.get('containers')))
-      return { metadata: mapAt(template, 'metadata'), spec };
-  }
+function podTemplateOf(data: Data, path: Path): PodTemplate | undefined {
+  const spec = data.spec;
+  if (!isData(spec)) return undefined;
+  const holder = (object: unknown, at: Path): PodTemplate | undefined =>
+    isData(object) && isData(object.spec) && Array.isArray(object.spec.containers)
+      ? {
+          path: at,
+          metadata: isData(object.metadata) ? object.metadata : undefined,
+          spec: object.spec,
+        }
+      : undefined;
+  if (data.kind === 'Pod') return holder(data, path);
+  if (data.kind === 'PodTemplate') return holder(data.template, [...path, 'template']);
+  if (data.kind === 'CronJob' && isData(spec.jobTemplate) && isData(spec.jobTemplate.spec))
+    return holder(spec.jobTemplate.spec.template, [
+      ...path,
+      'spec',
+      'jobTemplate',
+      'spec',
+      'template',
+    ]);
+  if (TEMPLATE_KINDS.includes(String(data.kind)) || isData(spec.template))
+    return holder(spec.template, [...path, 'spec', 'template']);
   return undefined;
 }
 
-function injectPod(
-  document: Document,
-  template: PodTemplate,
-  options: InjectOptions,
-  where: string,
-  warn: Warn,
-): void {
-  const containers = containersOf(template.spec, 'containers');
-  const annotated = annotationOf(template.metadata, SIDECARS_ANNOTATION)
-    ?.split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  const names = containers.map(nameOf);
-  for (const name of annotated ?? [])
-    if (!names.includes(name))
+/** One pod template: what it needs, and the edits that give it. */
+class Pod {
+  readonly #template: PodTemplate;
+  readonly #editor: ManifestEditor;
+  readonly #options: InjectOptions;
+  readonly #where: string;
+  readonly #notice: Notice;
+  readonly #containers: Container[];
+  readonly #sidecars: Container[];
+  readonly #mains: Container[];
+  readonly #restartPolicy: string;
+  readonly #mesh: { mesh: Mesh; native: boolean } | undefined;
+
+  constructor(
+    template: PodTemplate,
+    editor: ManifestEditor,
+    options: InjectOptions,
+    where: string,
+    notice: Notice,
+  ) {
+    this.#template = template;
+    this.#editor = editor;
+    this.#options = options;
+    this.#where = where;
+    this.#notice = notice;
+    this.#containers = containersOf(template.spec, 'containers');
+    const names = this.#containers.map(nameOf);
+    const annotated = this.#annotation(SIDECARS_ANNOTATION)
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
+    const native = containersOf(template.spec, 'initContainers')
+      .filter((container) => container.restartPolicy === 'Always')
+      .map(nameOf);
+    for (const name of annotated ?? [])
+      if (!names.includes(name) && !native.includes(name))
+        throw injectError(
+          `${where}: ${SIDECARS_ANNOTATION} names ${name}, which is not one of its containers (${names.join(', ')})`,
+        );
+    const isSidecar = (container: Container) =>
+      options.sidecars.includes(nameOf(container)) ||
+      (annotated ?? []).includes(nameOf(container)) ||
+      KNOWN_PROXIES.some((pattern) => pattern.test(String(container.image ?? '')));
+    this.#sidecars = this.#containers.filter(isSidecar);
+    this.#mains = this.#containers.filter((container) => !isSidecar(container));
+    if (this.#mains.length === 0)
       throw injectError(
-        `${where}: ${SIDECARS_ANNOTATION} names ${name}, which is not one of its containers (${names.join(', ')})`,
+        `${where}: every container is a sidecar (${names.join(', ')}); at least one must be a main container, whose end ends the pod`,
       );
-  const isSidecar = (container: YAMLMap) =>
-    options.sidecars.includes(nameOf(container)) ||
-    (annotated ?? []).includes(nameOf(container)) ||
-    KNOWN_PROXIES.some((pattern) => pattern.test(String(container.get('image') ?? '')));
-  const sidecars = containers.filter(isSidecar);
-  const mains = containers.filter((container) => !isSidecar(container));
-  if (mains.length === 0)
-    throw injectError(
-      `${where}: every container is a sidecar (${names.join(', ')}); at least one must be a main container, whose end ends the pod`,
+    this.#restartPolicy = String(template.spec.restartPolicy ?? 'Always');
+    this.#mesh = this.#meshOf();
+  }
+
+  /** Wraps every container in kubexit; false (and a note why) when the pod gains nothing. */
+  inject(): boolean {
+    const mesh = this.#mesh !== undefined && !this.#mesh.native ? this.#mesh.mesh : undefined;
+    const retried = this.#restartPolicy === 'Always';
+    const readyChecks = new Map(
+      this.#sidecars.map((sidecar) => [nameOf(sidecar), this.#readyCheckOf(sidecar)]),
     );
-  const mesh = options.mesh ?? meshOf(template.metadata);
-  const readyChecks = new Map(
-    sidecars.map((sidecar) => [nameOf(sidecar), readyCheckOf(sidecar, where, warn)]),
-  );
-  // A sidecar has readiness when its probe became a check, or it already sets one itself.
-  const ready = sidecars
-    .filter(
-      (sidecar) =>
-        readyChecks.get(nameOf(sidecar)) !== undefined || hasEnv(sidecar, 'KUBEXIT_READY_CHECK'),
-    )
-    .map(nameOf);
-  const mainNames = mains.map(nameOf);
-  for (const container of containers) wrap(document, container, options, where);
-  for (const main of mains) {
+    // A sidecar has readiness when its probe became a check, or it already sets one itself.
+    const ready = this.#sidecars
+      .filter(
+        (sidecar) =>
+          readyChecks.get(nameOf(sidecar)) !== undefined ||
+          envValue(sidecar, envOf('readyCheck')) !== undefined,
+      )
+      .map(nameOf);
     const birth = [...ready, ...(mesh === undefined ? [] : [MESH_WIRING[mesh].ready])];
-    setEnv(document, main, 'KUBEXIT_NAME', nameOf(main));
-    if (birth.length > 0) setEnv(document, main, 'KUBEXIT_BIRTH_DEPS', birth.join(','));
-    if (mesh !== undefined)
-      setEnv(document, main, 'KUBEXIT_SHUTDOWN_URLS', MESH_WIRING[mesh].shutdown);
-  }
-  for (const sidecar of sidecars) {
-    setEnv(document, sidecar, 'KUBEXIT_NAME', nameOf(sidecar));
-    const check = readyChecks.get(nameOf(sidecar));
-    if (check !== undefined) setEnv(document, sidecar, 'KUBEXIT_READY_CHECK', check);
-    setEnv(document, sidecar, 'KUBEXIT_DEATH_DEPS', mainNames.join(','));
-    // Only once every main container has ended: with `any`, the first to end would stop the
-    // sidecar under the others.
-    if (mains.length > 1) setEnv(document, sidecar, 'KUBEXIT_DEATH_DEPS_POLICY', 'all');
-  }
-  // A pod whose kubelet restarts failed containers: a failed main must find its sidecars (and its
-  // proxy) still there when it is restarted, so only a success ends them.
-  const restartPolicy = String(template.spec.get('restartPolicy') ?? 'Always');
-  if (restartPolicy !== 'Never')
-    for (const container of containers)
-      setEnv(document, container, 'KUBEXIT_RESTART_POLICY', restartPolicy);
-  for (const container of containers) {
-    addMount(document, container, GRAVEYARD_VOLUME, '/graveyard');
-    addMount(document, container, KUBEXIT_VOLUME, '/kubexit');
-  }
-  addVolume(document, template.spec, { name: GRAVEYARD_VOLUME, emptyDir: { medium: 'Memory' } });
-  addVolume(document, template.spec, { name: KUBEXIT_VOLUME, emptyDir: {} });
-  addInstaller(document, template.spec, options.image);
-}
-
-/** Prefixes the container's command with kubexit, once. */
-function wrap(document: Document, container: YAMLMap, options: InjectOptions, where: string): void {
-  const name = nameOf(container);
-  const command = container.get('command');
-  if (isSeq(command)) {
-    if (command.items.length > 0 && scalarValue(command.items[0]) === KUBEXIT) return;
-    command.items.unshift(document.createNode(KUBEXIT));
-    return;
-  }
-  const entrypoint = options.entrypoints.get(name);
-  if (entrypoint === undefined)
-    throw injectError(
-      `${where}: container ${name} has no command, so the program its image runs is not known here; give it: --entrypoint ${name}=/path/to/its/command (its image's ENTRYPOINT; args stay as they are)`,
+    const deaths = !retried && this.#sidecars.length > 0;
+    const shutdown = !retried && mesh !== undefined;
+    // Dependencies the user already wrote (API mode on a native sidecar, say) need kubexit too.
+    const wired = this.#containers.some((container) =>
+      (['birthDeps', 'deathDeps', 'shutdownUrls'] as const).some(
+        (key) => envValue(container, envOf(key)) !== undefined,
+      ),
     );
-  const node = document.createNode([KUBEXIT, entrypoint]);
-  node.flow = true;
-  container.set('command', node);
+    if (birth.length === 0 && !deaths && !shutdown && !wired) {
+      this.#note(this.#nothingToGain());
+      return false;
+    }
+    if (this.#mesh?.native === true)
+      this.#note(
+        `the ${this.#mesh.mesh} proxy runs as a native sidecar: the kubelet starts it before and stops it after the other containers, so kubexit neither waits for it nor stops it`,
+      );
+    if (retried)
+      this.#note(
+        `restartPolicy Always: the kubelet restarts every container that ends, so no death dependencies or shutdown calls were added; kubexit only holds the main containers until their sidecars are ready`,
+      );
+    this.#warnAboutMemory();
+    const env = new Map<Container, Array<[string, string]>>(
+      this.#containers.map((container) => [container, [[envOf('name'), nameOf(container)]]]),
+    );
+    for (const main of this.#mains) {
+      const list = env.get(main) ?? [];
+      if (birth.length > 0) list.push([envOf('birthDeps'), birth.join(',')]);
+      if (shutdown && mesh !== undefined)
+        list.push([envOf('shutdownUrls'), MESH_WIRING[mesh].shutdown]);
+    }
+    for (const sidecar of this.#sidecars) {
+      const list = env.get(sidecar) ?? [];
+      const check = readyChecks.get(nameOf(sidecar));
+      if (check !== undefined) {
+        list.push([envOf('readyCheck'), check.check]);
+        if (check.headers !== undefined) list.push([envOf('readyCheckHeaders'), check.headers]);
+        if (check.timeout !== undefined) list.push([envOf('readyTimeout'), check.timeout]);
+      }
+      if (deaths) {
+        list.push([envOf('deathDeps'), this.#mains.map(nameOf).join(',')]);
+        // Only once every main container has ended: with `any`, the first to end would stop
+        // the sidecar under the others.
+        if (this.#mains.length > 1) list.push([envOf('deathDepsPolicy'), 'all']);
+      }
+    }
+    // A pod whose kubelet restarts failed containers: a failed main must find its sidecars (and
+    // its proxy) still there when it is restarted, so only a success ends them.
+    if (this.#restartPolicy === 'OnFailure')
+      for (const list of env.values()) list.push([envOf('restartPolicy'), 'OnFailure']);
+    for (const [index, container] of this.#containers.entries()) {
+      const path = [...this.#specPath, 'containers', index];
+      this.#wrap(container, path);
+      this.#addToList(
+        container,
+        path,
+        'env',
+        (env.get(container) ?? [])
+          .filter(([name]) => envValue(container, name) === undefined)
+          .map(([name, value]) => ({ name, value })),
+      );
+      this.#addToList(container, path, 'volumeMounts', this.#mountsFor(container));
+    }
+    if (shutdown && mesh !== undefined) this.#addAnnotations(MESH_WIRING[mesh].shutdownAnnotations);
+    const spec = this.#template.spec;
+    const volumes = [
+      { name: GRAVEYARD_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: GRAVEYARD_SIZE } },
+      this.#options.imageVolume === true
+        ? {
+            name: KUBEXIT_VOLUME,
+            image: { reference: this.#options.image, pullPolicy: 'IfNotPresent' },
+          }
+        : { name: KUBEXIT_VOLUME, emptyDir: { sizeLimit: KUBEXIT_VOLUME_SIZE } },
+    ].filter((volume) => !containersOf(spec, 'volumes').some((v) => v.name === volume.name));
+    this.#addToList(spec, this.#specPath, 'volumes', volumes);
+    if (
+      this.#options.imageVolume !== true &&
+      !containersOf(spec, 'initContainers').some((c) => nameOf(c) === INIT_CONTAINER)
+    )
+      this.#addToList(spec, this.#specPath, 'initContainers', [this.#installer()], {
+        first: true,
+        before: 'containers',
+      });
+    return true;
+  }
+
+  /**
+   * Rewrites the sidecars as native sidecars (init containers with restartPolicy Always), and
+   * a mesh's proxy by its annotation: what a cluster of Kubernetes 1.29+ does without kubexit.
+   */
+  toNativeSidecars(): boolean {
+    const mesh = this.#mesh !== undefined && !this.#mesh.native ? this.#mesh.mesh : undefined;
+    if (this.#sidecars.length === 0 && mesh === undefined) {
+      this.#note(this.#nothingToGain());
+      return false;
+    }
+    for (const container of this.#containers)
+      if (firstWord(container) === KUBEXIT)
+        throw injectError(
+          `${this.#where}: container ${nameOf(container)} already runs kubexit; make native sidecars from the manifest as it was before inject`,
+        );
+    for (const sidecar of this.#sidecars) {
+      const index = this.#containers.indexOf(sidecar);
+      const path = [...this.#specPath, 'containers', index];
+      const name = nameOf(sidecar);
+      if (sidecar.readinessProbe !== undefined && sidecar.startupProbe === undefined) {
+        this.#editor.renameKey(path, 'readinessProbe', 'startupProbe');
+        this.#note(
+          `${name}: its readinessProbe is now its startupProbe, which the kubelet waits for before it starts the main containers; a startupProbe that keeps failing restarts the sidecar after failureThreshold × periodSeconds`,
+        );
+      } else if (sidecar.startupProbe === undefined)
+        this.#note(
+          `${name} has no readinessProbe: as a native sidecar, the main containers start as soon as it has started, not once it is ready`,
+        );
+      this.#editor.addKey(path, 'restartPolicy', 'Always', { after: ['image', 'name'] });
+      this.#editor.moveItem(path, this.#specPath, 'initContainers', 'containers');
+    }
+    if (mesh !== undefined) {
+      const [annotation] = MESH_WIRING[mesh].nativeAnnotations;
+      if (annotation !== undefined) this.#addAnnotations({ [annotation]: 'true' });
+    }
+    this.#note(
+      'native sidecars need Kubernetes 1.29 or later (on by default there, GA in 1.33); the kubelet stops them once the main containers have ended',
+    );
+    return true;
+  }
+
+  get #specPath(): Path {
+    return [...this.#template.path, 'spec'];
+  }
+
+  #note(message: string): void {
+    this.#notice('note', `${this.#where}: ${message}`);
+  }
+
+  #nothingToGain(): string {
+    const native = containersOf(this.#template.spec, 'initContainers')
+      .filter((container) => container.restartPolicy === 'Always')
+      .map(nameOf);
+    const mesh = this.#mesh?.native === true ? this.#mesh.mesh : undefined;
+    const why =
+      native.length > 0
+        ? `its sidecars (${native.join(', ')}) are native sidecars, which the kubelet already starts before and stops after the main containers`
+        : this.#sidecars.length > 0
+          ? `its sidecars (${this.#sidecars.map(nameOf).join(', ')}) have no readiness to wait for, and restartPolicy Always restarts whatever ends`
+          : this.#containers.length === 1
+            ? `it has one container${mesh === undefined ? ' and no mesh proxy to stop' : ''}`
+            : `none of its containers (${this.#containers.map(nameOf).join(', ')}) is a sidecar; name them with --sidecar NAME or the ${SIDECARS_ANNOTATION} annotation`;
+    const proxy =
+      mesh === undefined
+        ? ''
+        : `, and its ${mesh} proxy runs as a native sidecar, which the kubelet starts first and stops itself`;
+    return `left as it is, kubexit would change nothing: ${why}${proxy}`;
+  }
+
+  #meshOf(): { mesh: Mesh; native: boolean } | undefined {
+    const istio =
+      this.#annotation('sidecar.istio.io/inject') ?? this.#label('sidecar.istio.io/inject');
+    const mesh =
+      this.#options.mesh ??
+      (istio === 'true'
+        ? 'istio'
+        : this.#annotation('linkerd.io/inject') === 'enabled'
+          ? 'linkerd'
+          : undefined);
+    if (mesh === undefined) return undefined;
+    const annotated = MESH_WIRING[mesh].nativeAnnotations
+      .map((name) => this.#annotation(name))
+      .find((value) => value !== undefined);
+    return {
+      mesh,
+      native: annotated === undefined ? this.#options.meshNative === true : annotated === 'true',
+    };
+  }
+
+  #annotation(key: string): string | undefined {
+    const value = isData(this.#template.metadata?.annotations)
+      ? this.#template.metadata.annotations[key]
+      : undefined;
+    return value === undefined || value === null ? undefined : String(value);
+  }
+
+  #label(key: string): string | undefined {
+    const value = isData(this.#template.metadata?.labels)
+      ? this.#template.metadata.labels[key]
+      : undefined;
+    return value === undefined || value === null ? undefined : String(value);
+  }
+
+  #addAnnotations(annotations: Readonly<Record<string, string>>): void {
+    const missing = Object.entries(annotations).filter(
+      ([key]) => this.#annotation(key) === undefined,
+    );
+    if (missing.length === 0) return;
+    const metadata = this.#template.metadata;
+    const metadataPath = [...this.#template.path, 'metadata'];
+    if (metadata === undefined)
+      this.#editor.addKey(
+        this.#template.path,
+        'metadata',
+        { annotations: Object.fromEntries(missing) },
+        { before: 'spec' },
+      );
+    else if (!isData(metadata.annotations))
+      this.#editor.addKey(metadataPath, 'annotations', Object.fromEntries(missing));
+    else
+      for (const [key, value] of missing)
+        this.#editor.addKey([...metadataPath, 'annotations'], key, value);
+  }
+
+  /** Prefixes the container's command with kubexit, once. */
+  #wrap(container: Container, path: Path): void {
+    const name = nameOf(container);
+    if (Array.isArray(container.command)) {
+      if (container.command[0] !== KUBEXIT)
+        this.#editor.addItem([...path, 'command'], KUBEXIT, true);
+      return;
+    }
+    const entrypoint = this.#options.entrypoints.get(name);
+    if (entrypoint === undefined)
+      throw injectError(
+        `${this.#where}: container ${name} has no command, so the program its image runs is not known here; give it: --entrypoint ${name}=/path/to/its/command (its image's ENTRYPOINT; args stay as they are)`,
+      );
+    this.#editor.addKey(path, 'command', [KUBEXIT, entrypoint], { after: ['image', 'name'] });
+  }
+
+  #mountsFor(container: Container): Data[] {
+    const kubexit: Data = { name: KUBEXIT_VOLUME, mountPath: '/kubexit', readOnly: true };
+    // The image's files are at /opt/kubexit: only they are mounted (subPath, Kubernetes 1.33+).
+    if (this.#options.imageVolume === true) kubexit.subPath = 'opt/kubexit';
+    return [{ name: GRAVEYARD_VOLUME, mountPath: '/graveyard' }, kubexit].filter(
+      (mount) =>
+        !containersOf(container, 'volumeMounts').some((m) => m.mountPath === mount.mountPath),
+    );
+  }
+
+  /** Adds items to the list at `key` of `holder` (at `path`), creating the list if missing. */
+  #addToList(
+    holder: Data,
+    path: Path,
+    key: string,
+    items: readonly unknown[],
+    placement: { first?: boolean; before?: string } = {},
+  ): void {
+    if (items.length === 0) return;
+    if (Array.isArray(holder[key]))
+      // First: one item only (the installer); several would come out in a different order.
+      for (const item of items) this.#editor.addItem([...path, key], item, placement.first);
+    else
+      this.#editor.addKey(
+        path,
+        key,
+        items,
+        placement.before === undefined ? {} : { before: placement.before },
+      );
+  }
+
+  /** The init container that copies kubexit into the shared volume (`kubexit install`). */
+  #installer(): Data {
+    return {
+      name: INIT_CONTAINER,
+      image: this.#options.image,
+      args: ['install', '/kubexit'],
+      volumeMounts: [{ name: KUBEXIT_VOLUME, mountPath: '/kubexit' }],
+      // Namespaces with a LimitRange or a quota refuse containers without them.
+      resources: INSTALLER_RESOURCES,
+      // What the restricted Pod Security Standard asks of every container.
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    };
+  }
+
+  /** A wrapped container's memory limit shared with kubexit must leave kubexit its need. */
+  #warnAboutMemory(): void {
+    for (const container of this.#containers) {
+      const resources = isData(container.resources) ? container.resources : {};
+      const limit = isData(resources.limits) ? resources.limits.memory : undefined;
+      if (limit === undefined) continue;
+      const bytes = parseQuantity(String(limit));
+      if (bytes !== undefined && bytes < KUBEXIT_MEMORY_MIB * 1024 * 1024)
+        this.#notice(
+          'warning',
+          `${this.#where}: container ${nameOf(container)} has a memory limit of ${String(limit)}, less than kubexit alone needs (about ${KUBEXIT_MEMORY_MIB} MiB resident, see BENCHMARKS.md), and its command shares that limit: raise it by ${KUBEXIT_MEMORY_MIB}Mi`,
+        );
+    }
+  }
+
+  /** A sidecar's readinessProbe (or startupProbe) as a ready check: no API access or RBAC. */
+  #readyCheckOf(
+    container: Container,
+  ): { check: string; headers?: string; timeout?: string } | undefined {
+    const field = isData(container.readinessProbe)
+      ? 'readinessProbe'
+      : isData(container.startupProbe)
+        ? 'startupProbe'
+        : undefined;
+    if (field === undefined) return undefined;
+    const probe = container[field] as Data;
+    const name = nameOf(container);
+    const of = `the ${field} of ${name}`;
+    const timeout =
+      typeof probe.timeoutSeconds === 'number' ? `${probe.timeoutSeconds}s` : undefined;
+    const dropped = Object.keys(probe).filter(
+      (key) => !['tcpSocket', 'httpGet', 'exec', 'timeoutSeconds'].includes(key),
+    );
+    const unsupported = dropped.filter((key) => !TIMING_FIELDS.includes(key));
+    if (!isData(probe.tcpSocket) && !isData(probe.httpGet) && !isData(probe.exec)) {
+      this.#notice(
+        'warning',
+        `${this.#where}: ${of} (${unsupported.join(', ') || 'empty'}) has no kubexit ready check; the main containers won't wait for ${name}`,
+      );
+      return undefined;
+    }
+    const timing = dropped.filter((key) => TIMING_FIELDS.includes(key));
+    if (timing.length > 0)
+      this.#note(
+        `${of}: ${timing.join(', ')} not carried over: kubexit checks every ${defaultOf('readyInterval')} until the first pass (${envOf('readyInterval')})`,
+      );
+    if (isData(probe.tcpSocket))
+      return {
+        check: `tcp://${hostOf(probe.tcpSocket)}:${this.#portOf(container, probe.tcpSocket, of)}`,
+        timeout,
+      };
+    if (isData(probe.httpGet)) {
+      const http = probe.httpGet;
+      const scheme = String(http.scheme ?? 'HTTP').toUpperCase();
+      // The kubelet's HTTPS probes verify no certificate: neither does this check.
+      const prefix = scheme === 'HTTPS' ? 'https+insecure' : 'http';
+      const path = String(http.path ?? '/');
+      const headers = Array.isArray(http.httpHeaders)
+        ? http.httpHeaders
+            .filter(isData)
+            .map((header) => `${String(header.name)}: ${String(header.value ?? '')}`)
+            .join('\n')
+        : '';
+      return {
+        check: `${prefix}://${hostOf(http)}:${this.#portOf(container, http, of)}${path.startsWith('/') ? '' : '/'}${path}`,
+        ...(headers === '' ? {} : { headers }),
+        timeout,
+      };
+    }
+    const command = isData(probe.exec) ? probe.exec.command : undefined;
+    if (Array.isArray(command) && command.length > 0)
+      return { check: `exec:${JSON.stringify(command.map(String))}`, timeout };
+    this.#notice(
+      'warning',
+      `${this.#where}: ${of} runs no command; the main containers won't wait for ${name}`,
+    );
+    return undefined;
+  }
+
+  /** A probe's port: a number, or the name of one of the container's ports. */
+  #portOf(container: Container, action: Data, of: string): number {
+    const port = action.port;
+    if (typeof port === 'number') return port;
+    const named = containersOf(container, 'ports').find((item) => item.name === port);
+    if (typeof named?.containerPort === 'number') return named.containerPort;
+    if (typeof port === 'string' && /^\d+$/.test(port)) return Number(port);
+    throw injectError(
+      `${this.#where}: ${of} names port ${JSON.stringify(port)}, which none of its ports is called`,
+    );
+  }
 }
 
-/** A sidecar's readinessProbe as a kubexit ready check: readiness without API access or RBAC. */
-function readyCheckOf(container: YAMLMap, where: string, warn: Warn): string | undefined {
-  const probe = container.get('readinessProbe');
-  if (!isMap(probe)) return undefined;
-  const name = nameOf(container);
-  const tcp = probe.get('tcpSocket');
-  if (isMap(tcp)) return `tcp://${hostOf(tcp)}:${portOf(container, tcp, where)}`;
-  const http = probe.get('httpGet');
-  if (isMap(http)) {
-    const scheme = String(http.get('scheme') ?? 'HTTP').toLowerCase();
-    const path = String(http.get('path') ?? '/');
-    return `${scheme}://${hostOf(http)}:${portOf(container, http, where)}${path.startsWith('/') ? '' : '/'}${path}`;
-  }
-  const exec = probe.get('exec');
-  if (isMap(exec)) {
-    const command = exec.get('command');
-    if (isSeq(command) && command.items.length > 0)
-      return `exec:${JSON.stringify(command.items.map(scalarValue))}`;
-  }
-  warn(
-    `${where}: the readinessProbe of ${name} (grpc, or empty) has no kubexit ready check; the main containers won't wait for ${name}`,
+/** Probe fields about timing: kubexit has its own (checks until the first pass). */
+const TIMING_FIELDS = [
+  'initialDelaySeconds',
+  'periodSeconds',
+  'successThreshold',
+  'failureThreshold',
+  'terminationGracePeriodSeconds',
+];
+
+function defaultOf(key: OptionKey): string {
+  return OPTION_SPECS.find((option) => option.key === key)?.default ?? '';
+}
+
+/** The kubelet connects to the pod's IP by default; within the pod that is localhost. */
+function hostOf(action: Data): string {
+  const host = action.host;
+  if (host === undefined || host === null || host === '') return 'localhost';
+  return String(host).includes(':') ? `[${String(host)}]` : String(host);
+}
+
+/** Bytes of a Kubernetes quantity (`64Mi`, `1G`, `134217728`, `1e9`); undefined if not one. */
+export function parseQuantity(text: string): number | undefined {
+  const match = /^([0-9.]+(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m)?$/.exec(
+    text.trim(),
   );
-  return undefined;
+  if (match === null) return undefined;
+  const number = Number(match[1]);
+  if (!Number.isFinite(number)) return undefined;
+  const units: Record<string, number> = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+    k: 1e3,
+    K: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    m: 1e-3,
+  };
+  return number * (match[2] === undefined ? 1 : (units[match[2]] ?? 1));
 }
 
-function hostOf(action: YAMLMap): string {
-  const host = action.get('host');
-  return host === undefined || host === '' ? 'localhost' : String(host);
+function isData(value: unknown): value is Data {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A probe's port: a number, or the name of one of the container's ports. */
-function portOf(container: YAMLMap, action: YAMLMap, where: string): number {
-  const port = action.get('port');
-  if (typeof port === 'number') return port;
-  const ports = container.get('ports');
-  const named = isSeq(ports)
-    ? ports.items.find((item) => isMap(item) && item.get('name') === port)
-    : undefined;
-  const number = isMap(named) ? named.get('containerPort') : undefined;
-  if (typeof number === 'number') return number;
-  if (typeof port === 'string' && /^\d+$/.test(port)) return Number(port);
-  throw injectError(
-    `${where}: the readinessProbe of ${nameOf(container)} names port ${JSON.stringify(port)}, which none of its ports is called`,
-  );
+function containersOf(holder: Data, key: string): Container[] {
+  const list = holder[key];
+  return Array.isArray(list) ? list.filter(isData) : [];
 }
 
-function hasEnv(container: YAMLMap, name: string): boolean {
-  const env = container.get('env');
-  return isSeq(env) && env.items.some((item) => isMap(item) && item.get('name') === name);
+function nameOf(container: Container): string {
+  return String(container.name ?? '');
 }
 
-function setEnv(document: Document, container: YAMLMap, name: string, value: string): void {
-  // The user's own setting stays: inject only adds what is missing.
-  addOnce(document, container, 'env', (item) => item.get('name') === name, { name, value });
+function firstWord(container: Container): unknown {
+  return Array.isArray(container.command) ? container.command[0] : undefined;
 }
 
-function addMount(document: Document, container: YAMLMap, volume: string, path: string): void {
-  addOnce(document, container, 'volumeMounts', (item) => item.get('mountPath') === path, {
-    name: volume,
-    mountPath: path,
-  });
-}
-
-function addVolume(
-  document: Document,
-  spec: YAMLMap,
-  volume: { name: string } & Record<string, unknown>,
-): void {
-  addOnce(document, spec, 'volumes', (item) => item.get('name') === volume.name, volume);
-}
-
-/** The init container that copies kubexit into the shared volume (`kubexit install`). */
-function addInstaller(document: Document, spec: YAMLMap, image: string): void {
-  const installer = document.createNode({
-    name: INIT_CONTAINER,
-    image,
-    args: ['install', '/kubexit'],
-    volumeMounts: [{ name: KUBEXIT_VOLUME, mountPath: '/kubexit' }],
-    // What the restricted Pod Security Standard asks of every container.
-    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-  }) as YAMLMap;
-  for (const path of [['args'], ['securityContext', 'capabilities', 'drop']]) {
-    const sequence = installer.getIn(path);
-    if (isSeq(sequence)) sequence.flow = true;
-  }
-  // First among the init containers, and the list where people write it: before the containers.
-  addOnce(
-    document,
-    spec,
-    'initContainers',
-    (item) => item.get('name') === INIT_CONTAINER,
-    installer,
-    {
-      first: true,
-      before: 'containers',
-    },
-  );
-}
-
-/**
- * Adds `value` to the list at `key` of `map` unless an item already `matches`; creates the list
- * when there is none (before the key `before`, when given).
- */
-function addOnce(
-  document: Document,
-  map: YAMLMap,
-  key: string,
-  matches: (item: YAMLMap) => boolean,
-  value: unknown,
-  placement: { first?: boolean; before?: string } = {},
-): void {
-  let list = map.get(key);
-  if (!isSeq(list)) {
-    list = document.createNode([]) as YAMLSeq;
-    const at = map.items.findIndex((pair) => scalarValue(pair.key) === placement.before);
-    if (placement.before === undefined || at < 0) map.set(key, list);
-    else map.items.splice(at, 0, document.createPair(key, list));
-  }
-  const items = (list as YAMLSeq).items;
-  if (items.some((item) => isMap(item) && matches(item))) return;
-  const node = isMap(value) ? value : document.createNode(value);
-  if (placement.first === true) items.unshift(node);
-  else items.push(node);
-}
-
-function meshOf(metadata: YAMLMap | undefined): Mesh | undefined {
-  const istio =
-    annotationOf(metadata, 'sidecar.istio.io/inject') ??
-    labelOf(metadata, 'sidecar.istio.io/inject');
-  if (istio === 'true') return 'istio';
-  if (annotationOf(metadata, 'linkerd.io/inject') === 'enabled') return 'linkerd';
-  return undefined;
-}
-
-function annotationOf(metadata: YAMLMap | undefined, key: string): string | undefined {
-  const value = metadata?.getIn(['annotations', key]);
-  return value === undefined ? undefined : String(value);
-}
-
-function labelOf(metadata: YAMLMap | undefined, key: string): string | undefined {
-  const value = metadata?.getIn(['labels', key]);
-  return value === undefined ? undefined : String(value);
-}
-
-function containersOf(spec: YAMLMap, key: string): YAMLMap[] {
-  const list = spec.get(key);
-  return isSeq(list) ? list.items.filter(isMap) : [];
-}
-
-function mapAt(map: YAMLMap, key: string): YAMLMap | undefined {
-  const value = map.get(key);
-  return isMap(value) ? value : undefined;
-}
-
-function nameOf(container: YAMLMap): string {
-  return String(container.get('name') ?? '');
-}
-
-function scalarValue(node: unknown): unknown {
-  return typeof node === 'object' && node !== null && 'value' in node
-    ? (node as { value: unknown }).value
-    : node;
-}
-
-function describe(document: Document): string {
-  const root = document.contents;
-  if (!isMap(root)) return 'no object';
-  return `${root.get('kind')} ${String(root.getIn(['metadata', 'name']) ?? '(unnamed)')}`;
-}
-
-function injectError(message: string): SupervisorError {
-  return new SupervisorError(`kubexit inject: ${message}`, 2);
+function envValue(container: Container, name: string): string | undefined {
+  const found = containersOf(container, 'env').find((item) => item.name === name);
+  return found === undefined ? undefined : String(found.value ?? '');
 }

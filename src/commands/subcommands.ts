@@ -33,9 +33,14 @@ export async function runSubcommand(
   program
     .command('inject')
     .description('wire kubexit into Kubernetes manifests (files, or stdin); writes them to stdout')
-    .argument('[files...]', 'YAML files, several documents each; none or - reads stdin')
+    .argument('[files...]', 'YAML (several documents each) or JSON files; none or - reads stdin')
     .option('--sidecar <name>', 'a container to treat as a sidecar (repeatable)', collect, [])
     .option('--mesh <mesh>', `a mesh whose proxy a webhook adds: ${MESHES.join(' or ')}`)
+    .option(
+      '--mesh-native',
+      "the mesh injects its proxy as a native sidecar (the mesh's setting; a pod's annotation wins)",
+      false,
+    )
     .option(
       '--entrypoint <name=command>',
       "the program a container's image runs, for a container without command (repeatable)",
@@ -43,7 +48,21 @@ export async function runSubcommand(
       [],
     )
     .option('--image <image>', 'the kubexit image of the install init container', IMAGE)
-    .option('--diff', 'show what would change instead of the result', false)
+    .option(
+      '--image-volume',
+      'mount the kubexit image as an image volume instead of copying it (Kubernetes 1.33+, ImageVolume feature gate; on by default from 1.35)',
+      false,
+    )
+    .option(
+      '--native-sidecars',
+      'rewrite the sidecars as native sidecars instead (Kubernetes 1.29+): no kubexit at all',
+      false,
+    )
+    .option(
+      '--diff',
+      'show what would change instead of the result (exit 1 when anything would)',
+      false,
+    )
     .action((files: string[], options: InjectCommandOptions) => {
       code = runInject(files, options, out);
     });

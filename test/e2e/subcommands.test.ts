@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { parse } from 'yaml';
 import { Container, KUBEXIT_BIN, startContainer } from '../helpers/kubexit.ts';
 
 const fromSource = KUBEXIT_BIN.endsWith('.js');
@@ -88,12 +89,39 @@ t.test(
     const fromStdin = run(['--sidecar', 'server'], readFileSync(plain, 'utf8'));
     t.equal(fromStdin.stdout, golden, 'stdin');
     const diff = run(['--sidecar', 'server', '--diff', plain]);
+    t.equal(diff.status, 1, '--diff exits 1 when something would change');
     t.match(diff.stdout, /^\+\s+command: \[\/kubexit\/kubexit, curl/m);
     t.match(diff.stdout, /^-\s+command: \[curl/m);
+    const injected = join(t.testdir(), 'injected.yaml');
+    writeFileSync(injected, golden);
+    const none = run(['--sidecar', 'server', '--diff', injected]);
+    t.same([none.status, none.stdout], [0, ''], '--diff: nothing to change, exit 0, no output');
+    const json = run(
+      ['--sidecar', 'server'],
+      `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [parse(readFileSync(plain, 'utf8'))] }, null, 2)}\n`,
+    );
+    t.equal(json.status, 0, json.stderr);
+    const list = JSON.parse(json.stdout);
+    t.equal(list.kind, 'List', 'a JSON List in, a JSON List out');
+    t.equal(list.items[0].spec.template.spec.containers[0].command[0], '/kubexit/kubexit');
+    const single = run(
+      [],
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x, command: [a]}]\n',
+    );
+    t.equal(single.status, 0);
+    t.equal(
+      single.stdout,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x, command: [a]}]\n',
+      'a pod that gains nothing is left as it is',
+    );
+    t.match(
+      single.stderr,
+      /^kubexit inject: note: document 1 \(Pod p\): left as it is, kubexit would change nothing: it has one container/,
+    );
     const noCommand = join(t.testdir(), 'job.yaml');
     writeFileSync(
       noCommand,
-      'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  containers:\n    - { name: app, image: x }\n',
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  restartPolicy: Never\n  containers:\n    - { name: app, image: x }\n    - { name: db, image: y, command: [db] }\n',
     );
     for (const [args, message] of [
       [
@@ -102,8 +130,9 @@ t.test(
       ],
       [['--entrypoint', 'server', plain], /--entrypoint server must be NAME=\/path\/to\/command/],
       [['/nonexistent.yaml'], /could not read \/nonexistent\.yaml \(ENOENT\)/],
+      [['--image-volume', '--native-sidecars', plain], /exclude each other/],
       [
-        [noCommand],
+        ['--sidecar', 'db', noCommand],
         /job\.yaml: document 1 \(Pod p\): container app has no command.*--entrypoint app=/,
       ],
     ] as Array<[string[], RegExp]>) {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Deployment } from 'kubernetes-models/apps/v1';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { Pod } from 'kubernetes-models/v1';
 import t from 'tap';
@@ -20,7 +21,10 @@ const options = (extra: Partial<InjectOptions> = {}): InjectOptions => ({
   ...extra,
 });
 
-/** Input file → the options it is injected with; the expected output is <name>.injected.yaml. */
+/**
+ * Input file → the options it is injected with. Expected: <name>.injected.<ext>, byte for byte,
+ * and what inject said on stderr, <name>.notices (UPDATE_GOLDEN=1 records them again).
+ */
 const CASES: Record<string, InjectOptions> = {
   'client-server-job.yaml': options({ sidecars: ['server'] }),
   'istio-cronjob.yaml': options(),
@@ -29,43 +33,91 @@ const CASES: Record<string, InjectOptions> = {
     entrypoints: new Map([['load', '/usr/local/bin/load']]),
   }),
   'linkerd-pod.yaml': options(),
+  'https-probe.yaml': options(),
+  'kubectl-list.yaml': options(),
+  'kubectl-list.json': options(),
+  'job.json': options(),
+  'flow-style.yaml': options(),
+  'restart-policies.yaml': options(),
+  'memory-limits.yaml': options(),
+  'nothing-to-gain.yaml': options(),
+  'image-volume.yaml': options({ imageVolume: true }),
+  'native-sidecars.yaml': options({ nativeSidecars: true }),
+  'mesh-native.yaml': options({ mesh: 'linkerd', meshNative: true }),
 };
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Pod,
   Job,
   CronJob,
+  Deployment,
 };
 
+/** The objects of a stream (YAML documents, or a JSON object), List items included. */
+function objectsOf(text: string): Array<Record<string, never> & { kind?: string }> {
+  const roots = /^\s*[{[]/.test(text)
+    ? [JSON.parse(text)]
+    : parseAllDocuments(text).map((document) => document.toJS());
+  return roots.flatMap((root) => (root?.kind === 'List' ? root.items : [root]));
+}
+
 function podSpecs(text: string): PodSpec[] {
-  return parseAllDocuments(text)
-    .map((document) => document.toJS())
-    .flatMap((doc) => {
-      if (doc?.kind === 'Pod') return [doc.spec];
-      if (doc?.kind === 'Job') return [doc.spec.template.spec];
-      if (doc?.kind === 'CronJob') return [doc.spec.jobTemplate.spec.template.spec];
-      return [];
-    });
+  type Templated = {
+    spec?: {
+      template?: { spec: PodSpec };
+      jobTemplate?: { spec: { template: { spec: PodSpec } } };
+    };
+  };
+  return objectsOf(text).flatMap((object) => {
+    const doc = object as unknown as Templated & { kind?: string; spec?: PodSpec };
+    if (doc?.kind === 'Pod') return [doc.spec as PodSpec];
+    const template = doc?.spec?.jobTemplate?.spec.template ?? doc?.spec?.template;
+    return template === undefined ? [] : [template.spec];
+  });
+}
+
+/**
+ * Every line of `before` is still in `after`, in order, unchanged or with text inserted into it
+ * (kubexit put first in a command, an item added to a list written on one line).
+ */
+function onlyAdded(before: string, after: string): string[] {
+  const lines = after.split('\n');
+  const kept = (line: string, candidate: string) => {
+    let at = 0;
+    for (const character of candidate) if (character === line[at]) at++;
+    return at === line.length;
+  };
+  let at = 0;
+  const missing: string[] = [];
+  for (const line of before.split('\n')) {
+    const found = lines.findIndex((candidate, index) => index >= at && kept(line, candidate));
+    if (found < 0) missing.push(line);
+    else at = found + 1;
+  }
+  return missing;
 }
 
 for (const [name, settings] of Object.entries(CASES)) {
-  t.test(`${name}: as recorded, valid, idempotent`, async (t) => {
+  t.test(`${name}: as recorded (output and notices), valid, idempotent`, async (t) => {
     const input = readFileSync(join(DIR, name), 'utf8');
-    const output = inject(input, settings);
-    const golden = join(DIR, name.replace(/\.yaml$/, '.injected.yaml'));
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) writeFileSync(golden, output);
-    t.equal(output, readFileSync(golden, 'utf8'), 'the recorded output');
-    t.equal(inject(output, settings), output, 'injecting again changes nothing');
-    for (const doc of parseAllDocuments(output).map((d) => d.toJS())) {
-      const Model = MODELS[doc?.kind];
-      if (Model) t.doesNotThrow(() => new Model(doc as never).validate(), `${doc.kind} validates`);
+    const notices: string[] = [];
+    const output = inject(input, settings, (kind, message) => notices.push(`${kind}: ${message}`));
+    const golden = join(DIR, name.replace(/\.(yaml|json)$/, '.injected.$1'));
+    const noticesFile = join(DIR, name.replace(/\.(yaml|json)$/, '.notices'));
+    const said = notices.map((line) => `${line}\n`).join('');
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) {
+      writeFileSync(golden, output);
+      writeFileSync(noticesFile, said);
     }
-    for (const spec of podSpecs(output)) {
-      const wrapped = spec.containers as unknown as Array<{ command?: string[] }>;
-      t.ok(
-        wrapped.every((container) => container.command?.[0] === '/kubexit/kubexit'),
-        'every container is wrapped',
-      );
+    t.equal(output, readFileSync(golden, 'utf8'), 'the recorded output, byte for byte');
+    t.equal(said, readFileSync(noticesFile, 'utf8'), 'the recorded notices');
+    t.equal(inject(output, settings), output, 'injecting again changes nothing');
+    if (name.endsWith('.json')) t.doesNotThrow(() => JSON.parse(output), 'JSON in, JSON out');
+    if (name.endsWith('.yaml') && settings.nativeSidecars !== true)
+      t.same(onlyAdded(input, output), [], 'every line of the input is still there, unchanged');
+    for (const doc of objectsOf(output)) {
+      const Model = MODELS[doc?.kind ?? ''];
+      if (Model) t.doesNotThrow(() => new Model(doc as never).validate(), `${doc.kind} validates`);
     }
   });
 }
@@ -124,8 +176,8 @@ t.test('every error stops with exit 2 and names the fix', async (t) => {
     `apiVersion: batch/v1\nkind: Job\nmetadata: { name: j }\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n${containers}`;
   const cases: Array<[string, InjectOptions, RegExp]> = [
     [
-      job('        - { name: app, image: x }\n'),
-      options(),
+      job('        - { name: app, image: x }\n        - { name: db, image: y, command: [b] }\n'),
+      options({ sidecars: ['db'] }),
       /container app has no command.*--entrypoint app=\/path\/to\/its\/command/,
     ],
     [
