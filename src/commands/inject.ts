@@ -57,7 +57,7 @@ const KUBEXIT_VOLUME_SIZE = '256Mi';
 /** Tombstones are a few hundred bytes each (and a liveness socket): room for hundreds. */
 const GRAVEYARD_SIZE = '8Mi';
 /** The installer copies files: a little CPU, Node's own memory and the copy's page cache. */
-const INSTALLER_RESOURCES = {
+export const INSTALLER_RESOURCES = {
   requests: { cpu: '10m', memory: '64Mi' },
   limits: { cpu: '500m', memory: '128Mi' },
 };

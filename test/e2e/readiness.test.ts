@@ -96,6 +96,32 @@ t.test("dependents start only after the dependency's own readiness check passes"
   t.match(sidecar.stderr, /ready: file:\/\/.*creds passed/);
 });
 
+t.test(
+  "a sidecar behind a self-signed HTTPS endpoint is ready as the kubelet would see it (inject's https+insecure:// with httpHeaders)",
+  async (t) => {
+    const dir = t.testdir();
+    const server = new TestHttpServer({ tls: true });
+    const base = await server.listen();
+    t.teardown(() => server.close());
+    server.status = 503;
+    const sidecar = startContainer(dir, 'vault-agent', LONG_RUNNING, {
+      ...fast,
+      KUBEXIT_READY_CHECK: `${base.replace('https://', 'https+insecure://')}/v1/sys/health`,
+      KUBEXIT_READY_CHECK_HEADERS: 'X-Vault-Request: true\nHost: vault.internal',
+      KUBEXIT_DEATH_DEPS: 'app',
+    });
+    const app = startContainer(dir, 'app', ['true'], { KUBEXIT_BIRTH_DEPS: 'vault-agent' });
+    await app.logged(/waiting for birth dependencies: vault-agent/);
+    await waitFor(() => server.requests.length > 0, 'a check to reach the HTTPS server');
+    t.notMatch(tombstoneText(dir, 'app'), /Born/, 'not started while the endpoint answers 503');
+    server.status = 200;
+    t.equal((await app.finished).code, 0);
+    t.equal((await sidecar.finished).code, 0, 'and the sidecar ends with the app');
+    t.match(server.headers.at(-1), { 'x-vault-request': 'true', host: 'vault.internal' });
+    t.match(sidecar.stderr, /ready: https\+insecure:\/\/127\.0\.0\.1:\d+\/v1\/sys\/health passed/);
+  },
+);
+
 t.test('the birth timeout names the endpoint and why it is not ready', async (t) => {
   const dir = t.testdir();
   const port = await freePort();

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { INSTALLER_RESOURCES, parseQuantity } from '../../src/commands/inject.ts';
+import { IMAGE_TREE } from '../helpers/dist.ts';
 import { Docker, ROOT, testsWith } from '../helpers/engines.ts';
 
 /*
@@ -48,6 +50,33 @@ test('the default install fills a fresh named volume at /kubexit; another image 
   t.equal(ran.code, 7, ran.stderr);
   const tombstone = await dockerRun('read', ['-v', `${graveyard}:/g`, busybox, 'cat', '/g/main']);
   t.match(tombstone.stdout, /ExitCode: 7/);
+});
+
+test("the install fits in the resources inject gives its init container (a namespace's LimitRange or quota)", async (t) => {
+  const volume = await engine.volume('kubexit-limited');
+  const { limits } = INSTALLER_RESOURCES;
+  const memory = String(parseQuantity(limits.memory));
+  const cpus = String(parseQuantity(limits.cpu));
+  const installed = await dockerRun('install-limited', [
+    ...['--memory', memory, '--memory-swap', memory, '--cpus', cpus],
+    ...['-v', `${volume}:/kubexit`, image],
+  ]);
+  t.equal(installed.code, 0, installed.stderr);
+  const ran = await dockerRun('limited-main', [
+    ...['-v', `${volume}:/kubexit:ro`, '-e', 'KUBEXIT_NAME=main', '-e', 'KUBEXIT_GRAVEYARD=/tmp'],
+    ...[busybox, '/kubexit/kubexit', 'true'],
+  ]);
+  t.equal(ran.code, 0, ran.stderr);
+});
+
+test("--image-volume: the image's /opt/kubexit mounted read-only at /kubexit (its subPath) runs", async (t) => {
+  // What the kubelet mounts for an image volume with subPath opt/kubexit: the same files, read-only.
+  const ran = await dockerRun('image-volume', [
+    ...['-v', `${join(IMAGE_TREE, 'opt', 'kubexit')}:/kubexit:ro`],
+    ...['-e', 'KUBEXIT_NAME=main', '-e', 'KUBEXIT_GRAVEYARD=/tmp', busybox],
+    ...['/kubexit/kubexit', 'sh', '-c', 'exit 3'],
+  ]);
+  t.equal(ran.code, 3, ran.stderr);
 });
 
 test('install into a root-owned volume mounted elsewhere fails with exit 2, naming the uid and the fix', async (t) => {

@@ -149,6 +149,14 @@ test('storage-gateway-pod: the job starts once the gateway accepts connections; 
   t.equal(ended.gateway?.code, 0, 'gateway exits 0', { logs: ended.gateway?.logs });
 });
 
+test('try-it-job (public images): fetch waits for nginx to answer, nginx is stopped, the Job completes', async (t) => {
+  const ended = await play(podOf(workload('examples/try-it-job.yaml'), `${RUN_ID}-try`));
+  t.equal(ended.fetch?.code, 0, 'fetch exits 0', { logs: ended.fetch?.logs });
+  t.match(ended.fetch?.logs, /<title>Welcome to nginx!<\/title>/, 'nginx was ready when fetch ran');
+  t.equal(ended.web?.code, 0, 'web exits 0', { logs: ended.web?.logs });
+  t.match(ended.web?.logs, /death dependency "fetch" \(exit 0\) died/);
+});
+
 test('credentials-sidecar-job: the app reads the first credentials, the refresher ends with it', async (t) => {
   const ended = await play(
     podOf(workload('examples/credentials-sidecar-job.yaml'), `${RUN_ID}-cr`),

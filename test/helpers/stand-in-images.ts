@@ -30,6 +30,11 @@ export function standIns(forwarderExit = 0): Record<string, EmulatedImage> {
       // Accepts connections on 5672 after a moment, as a queue does once it has started.
       `sleep 0.3; mkdir -p /tmp/q; httpd -p 127.0.0.1:5672 -h /tmp/q; echo listening; ${SERVE_UNTIL_TERM}`,
     ),
+    // nginx as the unprivileged image runs it (its entrypoint, then nginx): a page on 8080.
+    'nginxinc/nginx-unprivileged:1.27-alpine': programImage(
+      '/docker-entrypoint.sh',
+      'mkdir -p /tmp/www; echo "<title>Welcome to nginx!</title>" > /tmp/www/index.html; sleep 0.3; exec httpd -f -p 8080 -h /tmp/www',
+    ),
     'registry.example/exporter:2.3': programImage(
       '/usr/local/bin/python',
       'wget -q -O- http://localhost:9000/ && echo exported',
