@@ -118,6 +118,18 @@ t.test(
       single.stderr,
       /^kubexit inject: note: document 1 \(Pod p\): left as it is, kubexit would change nothing: it has one container/,
     );
+    const native = run(['--native-sidecars', '--sidecar', 'server', plain]);
+    t.equal(native.status, 0, native.stderr);
+    t.match(native.stdout, /initContainers:\n\s+- name: server\n.*\n\s+restartPolicy: Always/);
+    t.notMatch(native.stdout, /kubexit\/kubexit/, '--native-sidecars: no kubexit at all');
+    t.match(native.stderr, /note: .*readinessProbe is now its startupProbe/);
+    const imageVolume = run(['--image-volume', '--sidecar', 'server', plain]);
+    t.match(imageVolume.stdout, /subPath: opt\/kubexit/);
+    t.notMatch(imageVolume.stdout, /kubexit-install/, '--image-volume: no install init container');
+    const linkerd = new URL('../inject/linkerd-pod.yaml', import.meta.url).pathname;
+    const meshNative = run(['--mesh-native', linkerd]);
+    t.equal(meshNative.stdout, readFileSync(linkerd, 'utf8'), '--mesh-native: nothing to gain');
+    t.match(meshNative.stderr, /linkerd proxy runs as a native sidecar/);
     const noCommand = join(t.testdir(), 'job.yaml');
     writeFileSync(
       noCommand,
