@@ -8,13 +8,17 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Node keeps the compiled sources in its compile cache (in the temporary directory): a start from
+// the sources then costs ~0.07 s of CPU instead of ~0.3 s, for every container and every test.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 // Catch signals first, before the rest of kubexit loads, so none is lost to Node's default action.
 const { ProcessSignals, tellFrontSignalsReady } = await import(
   '../src/adapters/process-signals.ts'
 );
 const signals = new ProcessSignals();
 tellFrontSignalsReady();
-const { main } = await import('../src/main.ts');
+const { main } = await import('../src/entry/main.ts');
 const { stderrSink } = await import('../src/adapters/stderr-sink.ts');
 process.exitCode = await main(process.argv.slice(2), process.env, signals);
 // Log lines queued behind a full stderr pipe are written before the exit drops them.

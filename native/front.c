@@ -42,11 +42,11 @@
 #include <unistd.h>
 #include <dirent.h>
 
-/* The signals the supervisor relays to its command (src/core/signals.ts), and SIGCHLD. */
+/* The signals the supervisor relays to its command (src/core/model/signals.ts), and SIGCHLD. */
 static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
 #define FORWARDED_COUNT (sizeof(FORWARDED) / sizeof(FORWARDED[0]))
 /*
- * Signals that ask a container to stop (src/core/signals.ts, TERMINATING_SIGNALS): one held while
+ * Signals that ask a container to stop (src/core/model/signals.ts, TERMINATING_SIGNALS): one held while
  * Node never says it is ready is forwarded anyway after HOLD_LIMIT_MS, so that it ends Node (its
  * default action) instead of being held forever (a PID limit below Node's own threads, a Node
  * that hangs while starting).

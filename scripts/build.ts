@@ -205,13 +205,13 @@ const LAZY_ASSETS: ReadonlyArray<{
   },
   {
     asset: 'cli-flags.cjs',
-    filter: /\/cli-flags\.ts$/,
-    entry: "export * from './src/cli-flags.ts';",
+    filter: /\/cli\/flags\.ts$/,
+    entry: "export * from './src/cli/flags.ts';",
   },
   {
     asset: 'tombstone-yaml.cjs',
     filter: /\/tombstone-yaml\.ts$/,
-    entry: "export * from './src/core/tombstone-yaml.ts';",
+    entry: "export * from './src/core/model/tombstone-yaml.ts';",
   },
   {
     asset: 'subcommands.cjs',
@@ -247,7 +247,7 @@ async function bundleSources(): Promise<Bundle> {
   const main = join(CACHE, MAIN_ASSET);
   await build({
     ...SHARED_OPTIONS,
-    entryPoints: [join(ROOT, 'src', 'sea-main.ts')],
+    entryPoints: [join(ROOT, 'src', 'entry', 'sea-main.ts')],
     outfile: main,
     plugins: [
       {

@@ -8,7 +8,7 @@ import { type Summary, summarize } from './stats.ts';
  * How long each fresh supervisor idles before the death it reacts to, at most: each trial draws
  * its own time below this, so deaths come before, during and after kubexit's first heap
  * compaction (COMPACT_AFTER_MS to COMPACT_AFTER_MS + COMPACT_SPREAD_MS after start, in
- * src/core/supervisor.ts), as they do to sidecars whose main containers end at any time.
+ * src/core/life/supervisor.ts), as they do to sidecars whose main containers end at any time.
  */
 export const SETTLE_MS = 4_000;
 /** And at least (the sidecar's child is running by then). */

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { COMPACT_AFTER_MS, COMPACT_SPREAD_MS } from '../../src/core/supervisor.ts';
+import { COMPACT_AFTER_MS, COMPACT_SPREAD_MS } from '../../src/adapters/heap-compaction.ts';
 import { MIN_SETTLE_MS, measureDeathReaction, measureLossReaction, SETTLE_MS } from './death.ts';
 import { buildFloors } from './floor.ts';
 import { buildStamp, KUBEXIT, originalKubexit, ROOT, requireBuilt } from './helpers.ts';

@@ -11,14 +11,14 @@ import {
   type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
-import { errorCode, GraveyardError } from '../core/errors.ts';
-import type { Graveyard, ReadResult } from '../core/ports.ts';
+import { errorCode, GraveyardError } from '../core/model/errors.ts';
 import {
   MAX_TOMBSTONE_BYTES,
   parseSimpleTombstone,
   serializeTombstone,
   type Tombstone,
-} from '../core/tombstone.ts';
+} from '../core/model/tombstone.ts';
+import type { Graveyard, ReadResult } from '../core/ports.ts';
 import { accessFix } from './access-fix.ts';
 import {
   closeQuietly,
@@ -255,7 +255,8 @@ async function readTombstone(fd: number): Promise<ReadResult> {
   const text = buffer.subarray(0, bytesRead).toString('utf8');
   // The YAML library is loaded only for a tombstone that isn't in the simple form.
   const parsed =
-    parseSimpleTombstone(text) ?? (await import('../core/tombstone-yaml.ts')).parseTombstone(text);
+    parseSimpleTombstone(text) ??
+    (await import('../core/model/tombstone-yaml.ts')).parseTombstone(text);
   return parsed.ok
     ? { kind: 'ok', tombstone: parsed.tombstone }
     : { kind: 'invalid', problem: parsed.problem };

@@ -1,5 +1,5 @@
 import { type FSWatcher, watch } from 'node:fs';
-import type { WatchMode } from '../core/config.ts';
+import type { WatchMode } from '../core/model/config.ts';
 import type { Logger, Watcher } from '../core/ports.ts';
 import { DepPoller } from './dep-poller.ts';
 

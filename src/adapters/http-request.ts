@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
+import { redactUrl } from '../core/model/redact.ts';
 import type { ProbeResult } from '../core/ports.ts';
-import { redactUrl } from '../core/redact.ts';
 
 /** Redirects followed before giving up, as browsers and curl -L do. */
 const MAX_REDIRECTS = 5;

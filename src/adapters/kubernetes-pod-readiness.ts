@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
-import { describeError, SupervisorError } from '../core/errors.ts';
-import { EXIT_CODES } from '../core/exit-codes.ts';
+import { describeError, SupervisorError } from '../core/model/errors.ts';
+import { EXIT_CODES } from '../core/model/exit-codes.ts';
 import type { Logger, PodFacts, PodReadiness } from '../core/ports.ts';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';

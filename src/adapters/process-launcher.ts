@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { ChildResult } from '../core/exit-status.ts';
+import type { ChildResult } from '../core/model/child-exit.ts';
+import type { SignalName } from '../core/model/signals.ts';
 import type { Child, Launcher, LaunchResult } from '../core/ports.ts';
-import type { SignalName } from '../core/signals.ts';
 
 /**
  * Starts the command with Node's child_process: no shell, stdio inherited, in a new session and

@@ -1,6 +1,6 @@
 import { closeSync, writeSync } from 'node:fs';
+import { FORWARDED_SIGNALS, type SignalName } from '../core/model/signals.ts';
 import type { SignalSource } from '../core/ports.ts';
-import { FORWARDED_SIGNALS, type SignalName } from '../core/signals.ts';
 
 /**
  * The supervisor's own signals. Listeners are installed as soon as this is constructed — the

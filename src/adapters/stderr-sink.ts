@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { errorCode } from '../core/errors.ts';
+import { errorCode } from '../core/model/errors.ts';
 
 /** How long kubexit's exit waits for a log reader to take lines it queued. */
 const FLUSH_TIMEOUT_MS = 5000;

@@ -1,6 +1,6 @@
-import type { LogFormat, LogLevel } from '../core/config.ts';
+import type { LogFormat, LogLevel } from '../core/model/config.ts';
+import { redactSecrets } from '../core/model/redact.ts';
 import type { LogFields, Logger } from '../core/ports.ts';
-import { redactSecrets } from '../core/redact.ts';
 import { stderrSink } from './stderr-sink.ts';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -53,7 +53,7 @@ export class StreamLogger implements Logger {
     this.#sink.write(`${this.#format(level, message, fields)}\n`);
   }
 
-  /** Every line and field without credentials (see core/redact.ts). */
+  /** Every line and field without credentials (see core/model/redact.ts). */
   #format(level: LogLevel, rawMessage: string, rawFields: LogFields | undefined): string {
     const { name, format } = this.#options;
     const message = redactSecrets(rawMessage);

@@ -1,5 +1,5 @@
+import { formatTimestamp } from '../core/model/tombstone.ts';
 import type { Clock } from '../core/ports.ts';
-import { formatTimestamp } from '../core/tombstone.ts';
 
 /** Node's timers take at most 2^31-1 ms (24.8 days); a longer delay would fire after 1 ms. */
 const LONGEST_TIMER_MS = 2_147_483_647;

@@ -1,4 +1,4 @@
-import type { Heap } from '../core/ports.ts';
+import type { Heap } from './heap-compaction.ts';
 
 type Collect = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 

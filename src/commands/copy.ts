@@ -1,10 +1,11 @@
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SupervisorError } from '../core/errors.ts';
+import { SupervisorError } from '../core/model/errors.ts';
+import { EXIT_CODES } from '../core/model/exit-codes.ts';
 import { homeOf, install } from './install.ts';
 
 /** cp's own exit code for a failure. */
-const CP_FAILED = 1;
+const CP_FAILED = EXIT_CODES.failed;
 const USAGE =
   "this image's cp copies kubexit itself: cp /bin/kubexit /kubexit/kubexit (or, better, kubexit install /kubexit)";
 

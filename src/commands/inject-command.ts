@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createTwoFilesPatch } from 'diff';
 import packageJson from '../../package.json' with { type: 'json' };
-import { SupervisorError } from '../core/errors.ts';
+import { SupervisorError } from '../core/model/errors.ts';
+import { EXIT_CODES } from '../core/model/exit-codes.ts';
 import { inject, MESHES, type Mesh, type Notice } from './inject.ts';
 
 /** The released image of this very version: what the install init container runs. */
@@ -32,7 +33,7 @@ export async function runInject(
   if (options.mesh !== undefined && !(MESHES as readonly string[]).includes(options.mesh))
     throw new SupervisorError(
       `kubexit inject: --mesh ${options.mesh} is not a mesh kubexit knows: use ${MESHES.join(' or ')}`,
-      2,
+      EXIT_CODES.config,
     );
   const entrypoints = new Map<string, string>();
   for (const entry of options.entrypoint) {
@@ -40,14 +41,14 @@ export async function runInject(
     if (equals <= 0 || equals === entry.length - 1)
       throw new SupervisorError(
         `kubexit inject: --entrypoint ${entry} must be NAME=/path/to/command`,
-        2,
+        EXIT_CODES.config,
       );
     entrypoints.set(entry.slice(0, equals), entry.slice(equals + 1));
   }
   if (options.imageVolume === true && options.nativeSidecars === true)
     throw new SupervisorError(
       'kubexit inject: --image-volume and --native-sidecars exclude each other: native sidecars need no kubexit',
-      2,
+      EXIT_CODES.config,
     );
   const settings = {
     sidecars: options.sidecar,
@@ -72,7 +73,7 @@ export async function runInject(
       if (error instanceof SupervisorError && file !== '-')
         throw new SupervisorError(
           error.message.replace('kubexit inject: ', `kubexit inject: ${file}: `),
-          2,
+          EXIT_CODES.config,
         );
       throw error;
     }
@@ -104,7 +105,7 @@ async function readInput(file: string): Promise<string> {
   } catch (error) {
     throw new SupervisorError(
       `kubexit inject: could not read ${file} (${(error as NodeJS.ErrnoException).code}): give a readable YAML file, or none to read stdin`,
-      2,
+      EXIT_CODES.config,
     );
   }
 }

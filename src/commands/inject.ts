@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { OPTION_SPECS, type OptionKey } from '../core/options.ts';
+import { DEFAULT_GRAVEYARD, type OptionKey, specOf } from '../core/model/options.ts';
 import {
   injectError,
   JsonEditor,
@@ -108,9 +108,7 @@ const TEMPLATE_KINDS = ['Job', 'Deployment', 'StatefulSet', 'DaemonSet', 'Replic
 
 /** The environment variable of an option, from the option table. */
 function envOf(key: OptionKey): string {
-  const spec = OPTION_SPECS.find((option) => option.key === key);
-  if (spec === undefined) throw new Error(`no option ${key}`);
-  return spec.env;
+  return specOf(key).env;
 }
 
 type Data = Record<string, unknown>;
@@ -527,7 +525,7 @@ class Pod {
     const kubexit: Data = { name: KUBEXIT_VOLUME, mountPath: '/kubexit', readOnly: true };
     // The image's files are at /opt/kubexit: only they are mounted (subPath, Kubernetes 1.33+).
     if (this.#options.imageVolume === true) kubexit.subPath = 'opt/kubexit';
-    return [{ name: GRAVEYARD_VOLUME, mountPath: '/graveyard' }, kubexit].filter(
+    return [{ name: GRAVEYARD_VOLUME, mountPath: DEFAULT_GRAVEYARD }, kubexit].filter(
       (mount) =>
         !containersOf(container, 'volumeMounts').some((m) => m.mountPath === mount.mountPath),
     );
@@ -670,7 +668,7 @@ const TIMING_FIELDS = [
 ];
 
 function defaultOf(key: OptionKey): string {
-  return OPTION_SPECS.find((option) => option.key === key)?.default ?? '';
+  return specOf(key).default ?? '';
 }
 
 /** The kubelet connects to the pod's IP by default; within the pod that is localhost. */

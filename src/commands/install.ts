@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { accessFix } from '../adapters/access-fix.ts';
 import { copyAtomically, makeDirectory } from '../adapters/atomic-file.ts';
-import { errorCode, SupervisorError } from '../core/errors.ts';
+import { errorCode, SupervisorError } from '../core/model/errors.ts';
+import { EXIT_CODES } from '../core/model/exit-codes.ts';
 
 export interface InstallOptions {
   /** The running Node (process.execPath): lib/kubexit-node, or lib/'s loader running it. */
@@ -29,7 +30,7 @@ export async function install(options: InstallOptions): Promise<number> {
   if (!isAbsolute(target)) {
     throw new SupervisorError(
       `kubexit install needs an absolute directory (${JSON.stringify(target)} is relative), such as /kubexit`,
-      2,
+      EXIT_CODES.config,
     );
   }
   const home = homeOf(executable);
@@ -42,7 +43,7 @@ export async function install(options: InstallOptions): Promise<number> {
     const fix =
       accessFix(target, code)?.concat(', or mount the volume at /kubexit') ??
       'mount a writable volume there';
-    throw new SupervisorError(`could not create ${target} (${code}): ${fix}`, 2);
+    throw new SupervisorError(`could not create ${target} (${code}): ${fix}`, EXIT_CODES.config);
   }
   const files = await bundledFiles(join(home, 'lib'));
   for (const file of files) await copy(join(home, 'lib', file), join(target, 'lib', file));
@@ -62,7 +63,7 @@ export function homeOf(executable: string): string {
     const fix = 'build it with npm run build and run dist/kubexit install';
     throw new SupervisorError(
       `kubexit install copies the built kubexit, and this is kubexit running from source on Node: ${fix}`,
-      2,
+      EXIT_CODES.config,
     );
   }
   return dirname(dirname(executable));
@@ -77,6 +78,9 @@ async function copy(from: string, destination: string): Promise<void> {
   try {
     copyAtomically(from, dirname(destination), basename(destination), 0o755);
   } catch (error) {
-    throw new SupervisorError(`could not install ${destination} (${errorCode(error)})`, 1);
+    throw new SupervisorError(
+      `could not install ${destination} (${errorCode(error)})`,
+      EXIT_CODES.failed,
+    );
   }
 }

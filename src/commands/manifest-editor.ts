@@ -9,7 +9,8 @@ import {
   stringify,
   visit,
 } from 'yaml';
-import { SupervisorError } from '../core/errors.ts';
+import { SupervisorError } from '../core/model/errors.ts';
+import { EXIT_CODES } from '../core/model/exit-codes.ts';
 
 /**
  * The few edits `kubexit inject` makes to a manifest, made on its text so that everything else
@@ -43,7 +44,7 @@ export interface ManifestEditor {
 }
 
 export function injectError(message: string): SupervisorError {
-  return new SupervisorError(`kubexit inject: ${message}`, 2);
+  return new SupervisorError(`kubexit inject: ${message}`, EXIT_CODES.config);
 }
 
 /** Sequences of scalars (`command`, `args`, `drop`) are written inline, as people write them. */

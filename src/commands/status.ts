@@ -1,10 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { FsGraveyard } from '../adapters/fs-graveyard.ts';
 import { SocketLiveness } from '../adapters/socket-liveness.ts';
-import { SupervisorError } from '../core/errors.ts';
-import { isSafeName } from '../core/names.ts';
-import type { Tombstone } from '../core/tombstone.ts';
-import { hasLivenessSocket, stateOf } from '../core/tombstone-state.ts';
+import { SupervisorError } from '../core/model/errors.ts';
+import { EXIT_CODES } from '../core/model/exit-codes.ts';
+import { isSafeName } from '../core/model/names.ts';
+import type { Tombstone } from '../core/model/tombstone.ts';
+import { hasLivenessSocket, stateOf } from '../core/model/tombstone-state.ts';
 
 export interface StatusOptions {
   readonly graveyard: string;
@@ -35,7 +36,7 @@ export async function status(options: StatusOptions): Promise<number> {
   const names = await readdir(options.graveyard).catch((error: NodeJS.ErrnoException) => {
     throw new SupervisorError(
       `could not read the graveyard ${options.graveyard} (${error.code}): pass --graveyard or set KUBEXIT_GRAVEYARD`,
-      1,
+      EXIT_CODES.config,
     );
   });
   const graveyard = new FsGraveyard(options.graveyard);

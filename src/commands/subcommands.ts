@@ -1,12 +1,14 @@
 import { Command, CommanderError } from 'commander';
-import { SupervisorError } from '../core/errors.ts';
+import { SupervisorError } from '../core/model/errors.ts';
+import { EXIT_CODES } from '../core/model/exit-codes.ts';
+import { DEFAULT_GRAVEYARD } from '../core/model/options.ts';
 import { MESHES } from './inject.ts';
 import { IMAGE, type InjectCommandOptions, runInject } from './inject-command.ts';
 import { install } from './install.ts';
 
 export { copyAsCp } from './copy.ts';
 
-import { redactSecrets } from '../core/redact.ts';
+import { redactSecrets } from '../core/model/redact.ts';
 import { status } from './status.ts';
 
 /** Runs `kubexit install <dir>` or `kubexit status`; returns the exit code. */
@@ -14,7 +16,7 @@ export async function runSubcommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  // Whatever a subcommand prints goes out without credentials (core/redact.ts).
+  // Whatever a subcommand prints goes out without credentials (core/model/redact.ts).
   const out = (text: string) => process.stdout.write(redactSecrets(text));
   let code: Promise<number> = Promise.resolve(0);
   const program = new Command('kubexit')
@@ -70,7 +72,7 @@ export async function runSubcommand(
     .command('status')
     .description('show every tombstone in the graveyard')
     .argument('[dir]', 'the graveyard (as --graveyard)')
-    .option('--graveyard <dir>', 'the graveyard', env.KUBEXIT_GRAVEYARD || '/graveyard')
+    .option('--graveyard <dir>', 'the graveyard', env.KUBEXIT_GRAVEYARD || DEFAULT_GRAVEYARD)
     .option('--json', 'print JSON instead of a table', false)
     .action((dir: string | undefined, options: { graveyard: string; json: boolean }) => {
       const graveyard = dir ?? options.graveyard;
@@ -83,7 +85,7 @@ export async function runSubcommand(
     if (error.exitCode === 0) return 0;
     throw new SupervisorError(
       `${error.message.replace(/^error: /, '')} (see kubexit ${argv[0]} --help)`,
-      2,
+      EXIT_CODES.config,
     );
   }
   return code;

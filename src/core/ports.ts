@@ -2,10 +2,10 @@
  * What the core needs from the outside world. Real implementations live in src/adapters; unit
  * tests pass one-screen fakes. Nothing here touches fs, child processes or the global process.
  */
-import type { CheckSpec } from './checks.ts';
-import type { ChildResult } from './exit-status.ts';
-import type { SignalName } from './signals.ts';
-import type { Tombstone } from './tombstone.ts';
+import type { CheckSpec } from './model/checks.ts';
+import type { ChildResult } from './model/child-exit.ts';
+import type { SignalName } from './model/signals.ts';
+import type { Tombstone } from './model/tombstone.ts';
 
 export type ReadResult =
   | { readonly kind: 'absent' }
@@ -91,15 +91,6 @@ export interface SignalSource {
    * delivers signals in its event loop, and start-up may otherwise never give it a turn.
    */
   settle(): Promise<void>;
-}
-
-/** The supervisor's own memory. */
-export interface Heap {
-  /**
-   * Collects garbage and gives the memory no longer needed back to the system. Returns how long
-   * that took in milliseconds, or undefined where the runtime doesn't allow it.
-   */
-  compact(): number | undefined;
 }
 
 export interface Clock {

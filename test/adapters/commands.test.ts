@@ -113,7 +113,7 @@ t.test(
     ]);
     await t.rejects(
       status({ graveyard: join(dir, 'missing'), json: false, now, write: () => {} }),
-      { exitCode: 1, message: /could not read the graveyard/ },
+      { exitCode: 2, message: /could not read the graveyard/ },
     );
   },
 );

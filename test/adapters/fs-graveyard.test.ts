@@ -13,7 +13,7 @@ import {
 import { join } from 'node:path';
 import t from 'tap';
 import { FsGraveyard } from '../../src/adapters/fs-graveyard.ts';
-import { GraveyardError } from '../../src/core/errors.ts';
+import { GraveyardError } from '../../src/core/model/errors.ts';
 
 const tombstone = { born: '2026-01-01T00:00:00Z', died: '2026-01-01T00:00:01Z', exitCode: 0 };
 

@@ -3,8 +3,8 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { FetchPoster, SystemProber } from '../../src/adapters/prober.ts';
-import { type CheckSpec, parseCheck } from '../../src/core/checks.ts';
+import { FetchPoster, SystemProber } from '../../src/adapters/system-prober.ts';
+import { type CheckSpec, parseCheck } from '../../src/core/model/checks.ts';
 import { freePort, TestHttpServer } from '../helpers/servers.ts';
 import { isLive, waitFor } from '../helpers/wait.ts';
 

@@ -78,6 +78,7 @@ t.test('a holder that drops connections but lives is not gone; once it dies, it 
   t.equal(gone, false, 'a closed connection alone is no proof of death');
   other.child.kill('SIGKILL');
   await waitFor(() => gone, 'the loss, once the holder is really gone');
+  t.equal(gone, true, 'the loss is reported once the holder is really gone');
 });
 
 t.test('a graveyard removed under a follower: the absent socket is its holder gone', async (t) => {
@@ -119,6 +120,7 @@ t.test('a graveyard path too long for a socket address still works', async (t) =
   });
   other.child.kill('SIGKILL');
   await waitFor(() => gone, 'the loss');
+  t.equal(gone, true, 'the follower learnt that its holder is gone');
 });
 
 t.test('a name too long for any socket address holds none, and says so', async (t) => {

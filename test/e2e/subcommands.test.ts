@@ -21,15 +21,18 @@ t.test("status prints the pod's tombstones as a table and as JSON", async (t) =>
   ]);
 });
 
-t.test('status on a missing graveyard exits 1 naming the fix', async (t) => {
-  const ended = await new Container(['status', '--graveyard', '/nonexistent/graveyard'], {})
-    .finished;
-  t.equal(ended.code, 1);
-  t.match(
-    ended.stderr,
-    /could not read the graveyard \/nonexistent\/graveyard \(ENOENT\): pass --graveyard or set KUBEXIT_GRAVEYARD/,
-  );
-});
+t.test(
+  'status on a missing graveyard exits 2 (as the supervisor does) naming the fix',
+  async (t) => {
+    const ended = await new Container(['status', '--graveyard', '/nonexistent/graveyard'], {})
+      .finished;
+    t.equal(ended.code, 2);
+    t.match(
+      ended.stderr,
+      /could not read the graveyard \/nonexistent\/graveyard \(ENOENT\): pass --graveyard or set KUBEXIT_GRAVEYARD/,
+    );
+  },
+);
 
 t.test(
   'install from the sources refuses and says how to build',

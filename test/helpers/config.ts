@@ -1,5 +1,5 @@
-import { type Config, parseConfig } from '../../src/core/config.ts';
-import type { OptionKey } from '../../src/core/options.ts';
+import { type Config, parseConfig } from '../../src/core/model/config.ts';
+import type { OptionKey } from '../../src/core/model/options.ts';
 
 /** A validated config from plain values, as if given by environment variables. */
 export function configOf(values: Partial<Record<OptionKey, string>>, command = ['app']): Config {

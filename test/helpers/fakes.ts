@@ -1,12 +1,13 @@
 /* One-screen fakes of the core's ports: no timers, no processes, no files. */
 
-import type { CheckSpec } from '../../src/core/checks.ts';
-import type { ChildResult } from '../../src/core/exit-status.ts';
+import type { Heap } from '../../src/adapters/heap-compaction.ts';
+import type { CheckSpec } from '../../src/core/model/checks.ts';
+import type { ChildResult } from '../../src/core/model/child-exit.ts';
+import type { Tombstone } from '../../src/core/model/tombstone.ts';
 import type {
   Child,
   Clock,
   Graveyard,
-  Heap,
   HttpPoster,
   Launcher,
   LaunchResult,
@@ -21,7 +22,6 @@ import type {
   SignalSource,
   Watcher,
 } from '../../src/core/ports.ts';
-import type { Tombstone } from '../../src/core/tombstone.ts';
 
 export class FakeGraveyard implements Graveyard {
   readonly dir = '/graveyard';

@@ -1,5 +1,10 @@
 import t from 'tap';
-import { describeCheck, isCheckEntry, parseCheck, parseHeaders } from '../../src/core/checks.ts';
+import {
+  describeCheck,
+  isCheckEntry,
+  parseCheck,
+  parseHeaders,
+} from '../../src/core/model/checks.ts';
 
 t.test('parses every check kind', async (t) => {
   t.match(parseCheck('tcp://localhost:9000'), {

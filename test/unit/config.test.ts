@@ -1,7 +1,6 @@
 import t from 'tap';
-import { parseConfig } from '../../src/core/config.ts';
-import { ConfigError } from '../../src/core/errors.ts';
-import type { OptionKey, RawOptions } from '../../src/core/options.ts';
+import { ConfigError, parseConfig } from '../../src/core/model/config.ts';
+import type { OptionKey, RawOptions } from '../../src/core/model/options.ts';
 
 /** Raw options as if every value came from its environment variable. */
 function raw(values: Partial<Record<OptionKey, string>>, command = ['app']): RawOptions {

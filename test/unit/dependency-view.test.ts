@@ -1,6 +1,6 @@
 import t from 'tap';
-import { DependencyView } from '../../src/core/dependency-view.ts';
-import type { Tombstone } from '../../src/core/tombstone.ts';
+import { DependencyView } from '../../src/core/life/dependency-view.ts';
+import type { Tombstone } from '../../src/core/model/tombstone.ts';
 import { FakeClock, FakeGraveyard, FakeLiveness, MemoryLogger, settle } from '../helpers/fakes.ts';
 
 const ALIVE: Tombstone = { born: '2026-01-01T00:00:00Z', liveness: 'socket' };

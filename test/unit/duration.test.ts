@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatDuration, parseDuration } from '../../src/core/duration.ts';
+import { formatDuration, parseDuration } from '../../src/core/model/duration.ts';
 
 t.test('accepts Go duration syntax', async (t) => {
   const cases: Array<[string, number]> = [
@@ -63,7 +63,7 @@ t.test('formats durations for messages', async (t) => {
 t.test(
   "kubexit's durations keep kubexit's meaning: zero and negative mean no time at all",
   async (t) => {
-    const { parseConfig } = await import('../../src/core/config.ts');
+    const { parseConfig } = await import('../../src/core/model/config.ts');
     const raw = (birthTimeout: string, gracePeriod: string) => ({
       values: {
         name: { value: 'main', source: 'KUBEXIT_NAME' },

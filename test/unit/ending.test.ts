@@ -1,6 +1,6 @@
 import t from 'tap';
-import { endLife } from '../../src/core/ending.ts';
-import { TombstoneWriter } from '../../src/core/tombstone-writer.ts';
+import { endLife } from '../../src/core/life/ending.ts';
+import { TombstoneWriter } from '../../src/core/life/tombstone-writer.ts';
 import { FakeClock, FakeGraveyard, FakePoster, MemoryLogger, settle } from '../helpers/fakes.ts';
 
 const CONFIG_ERROR = { exitCode: 2, reason: 'config-error' as const, message: 'bad option' };

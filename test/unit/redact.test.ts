@@ -1,5 +1,5 @@
 import t from 'tap';
-import { redactSecrets } from '../../src/core/redact.ts';
+import { redactSecrets } from '../../src/core/model/redact.ts';
 
 t.test('credentials in URLs are replaced wherever they are in a text', async (t) => {
   t.equal(

@@ -1,6 +1,12 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { exitCodeOf } from '../../src/core/exit-status.ts';
-import { parseSignal, signalNumber } from '../../src/core/signals.ts';
+import { exitCodeOf } from '../../src/core/model/child-exit.ts';
+import {
+  FORWARDED_SIGNALS,
+  parseSignal,
+  signalNumber,
+  TERMINATING_SIGNALS,
+} from '../../src/core/model/signals.ts';
 
 t.test('parses signal names in every common spelling', async (t) => {
   t.equal(parseSignal('SIGTERM'), 'SIGTERM');
@@ -26,3 +32,24 @@ t.test("exit code is the child's code, or 128+N for a signal", async (t) => {
   t.equal(exitCodeOf({ signal: 'SIGKILL' }), 137);
   t.equal(exitCodeOf({ signal: 'SIGINT' }), 130);
 });
+
+t.test(
+  "the native front's signal lists are the supervisor's (native/front.c reads none of signals.ts)",
+  async (t) => {
+    const front = readFileSync(new URL('../../native/front.c', import.meta.url), 'utf8');
+    const list = (name: string) => {
+      const match = new RegExp(`static const int ${name}\\[\\] = \\{([^}]*)\\}`).exec(front);
+      if (match === null) throw new Error(`front.c has no ${name} list`);
+      return (match[1] ?? '')
+        .split(',')
+        .map((word) => word.trim())
+        .sort();
+    };
+    t.same(list('FORWARDED'), [...FORWARDED_SIGNALS].sort(), 'FORWARDED is FORWARDED_SIGNALS');
+    t.same(
+      list('TERMINATING'),
+      [...TERMINATING_SIGNALS].sort(),
+      'TERMINATING is TERMINATING_SIGNALS',
+    );
+  },
+);

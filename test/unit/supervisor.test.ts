@@ -1,18 +1,11 @@
-import t, { type Test } from 'tap';
-import type { Config } from '../../src/core/config.ts';
-import { GraveyardError } from '../../src/core/errors.ts';
-import {
-  COMPACT_AFTER_MS,
-  COMPACT_EVERY_MS,
-  COMPACT_SPREAD_MS,
-  planOf,
-  Supervisor,
-} from '../../src/core/supervisor.ts';
+import t from 'tap';
+import { planOf, Supervisor } from '../../src/core/life/supervisor.ts';
+import type { Config } from '../../src/core/model/config.ts';
+import { GraveyardError } from '../../src/core/model/errors.ts';
 import { configOf } from '../helpers/config.ts';
 import {
   FakeClock,
   FakeGraveyard,
-  FakeHeap,
   FakeLauncher,
   FakeLiveness,
   FakePodReadiness,
@@ -39,7 +32,6 @@ function setup(config: Config, { apiMode = false } = {}) {
     poster: new FakePoster(),
     podReadiness: new FakePodReadiness(),
     liveness: new FakeLiveness(),
-    heap: new FakeHeap(),
   };
   const wired = apiMode ? ports : { ...ports, podReadiness: undefined };
   const start = () => new Supervisor(config, wired).run();
@@ -804,89 +796,6 @@ t.test('the plan line says what the container waits for and what ends it', async
 });
 
 /** Makes Math.random return `value` for the rest of the test. */
-function randomIs(t: Test, value: number): void {
-  const random = Math.random;
-  Math.random = () => value;
-  t.teardown(() => {
-    Math.random = random;
-  });
-}
-
-t.test("start-up's garbage is given back 1-3 s after start, then every minute", async (t) => {
-  for (const [random, at] of [
-    [0, COMPACT_AFTER_MS],
-    [0.5, COMPACT_AFTER_MS + COMPACT_SPREAD_MS / 2],
-    [0.9999, COMPACT_AFTER_MS + COMPACT_SPREAD_MS - 1],
-  ] as const) {
-    await t.test(`a supervisor that drew ${random}`, async (t) => {
-      randomIs(t, random);
-      const pod = setup(configOf({ deathDeps: 'main' }));
-      const running = pod.start();
-      await settle();
-      t.equal(pod.launcher.launches.length, 1);
-      pod.clock.advance(at - 1);
-      t.equal(pod.heap.compactions, 0, 'not while start-up may still be going on');
-      pod.clock.advance(1);
-      t.equal(pod.heap.compactions, 1, `at ${at} ms`);
-      t.match(
-        pod.logger.messages('debug').at(-1),
-        /heap compacted, start-up's garbage given back \(2\.5 ms\); again every 1m/,
-      );
-      pod.clock.advance(COMPACT_EVERY_MS - 1);
-      t.equal(pod.heap.compactions, 1);
-      pod.clock.advance(1);
-      t.equal(pod.heap.compactions, 2);
-      for (let minute = 0; minute < 5; minute++) pod.clock.advance(COMPACT_EVERY_MS);
-      t.equal(pod.heap.compactions, 7);
-      t.equal(pod.logger.messages().filter((line) => line.includes('heap compacted')).length, 1);
-      pod.child.exit({ exitCode: 0 });
-      await running;
-      t.equal(pod.clock.pendingTimers, 0, 'no compaction after the child ended');
-    });
-  }
-});
-
-t.test(
-  'a container that ends sooner costs no compaction, and leaves no timer behind',
-  async (t) => {
-    const pod = setup(configOf({}));
-    const running = pod.start();
-    await settle();
-    pod.child.exit({ exitCode: 0 });
-    await running;
-    pod.clock.advance(COMPACT_AFTER_MS + COMPACT_SPREAD_MS);
-    t.equal(pod.heap.compactions, 0);
-  },
-);
-
-t.test('a runtime without the collector says nothing and carries on', async (t) => {
-  const pod = setup(configOf({}));
-  pod.heap.unavailable = true;
-  const running = pod.start();
-  await settle();
-  pod.clock.advance(COMPACT_AFTER_MS + COMPACT_SPREAD_MS);
-  t.notOk(pod.logger.messages().some((line) => line.includes('heap compacted')));
-  pod.child.exit({ exitCode: 0 });
-  t.match(await running, { exitCode: 0 });
-});
-
-t.test('a supervisor waiting for its birth dependencies is compacted too', async (t) => {
-  const pod = setup(configOf({ birthDeps: 'db', birthTimeout: '10m' }));
-  const running = pod.start();
-  await settle();
-  const spread = COMPACT_AFTER_MS + COMPACT_SPREAD_MS;
-  for (const ms of [spread, COMPACT_EVERY_MS, COMPACT_EVERY_MS]) pod.clock.advance(ms);
-  t.equal(pod.launcher.launches.length, 0, 'still waiting');
-  t.equal(pod.heap.compactions, 3);
-  pod.graveyard.put('db', BORN);
-  pod.watcher.emit('db');
-  await settle();
-  t.equal(pod.launcher.launches.length, 1);
-  pod.clock.advance(COMPACT_EVERY_MS);
-  t.equal(pod.heap.compactions, 4, 'the same rhythm once the child runs');
-  pod.child.exit({ exitCode: 0 });
-  await running;
-});
 
 t.test(
   'a death dependency that never writes a tombstone is named every 30 s (a typo is visible)',

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { TombstoneWriter } from '../../src/core/tombstone-writer.ts';
+import { TombstoneWriter } from '../../src/core/life/tombstone-writer.ts';
 import { FakeGraveyard, MemoryLogger } from '../helpers/fakes.ts';
 
 t.test('a readiness change that comes after the death cannot undo it', async (t) => {

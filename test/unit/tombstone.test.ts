@@ -1,6 +1,6 @@
 import t from 'tap';
-import { formatTimestamp, serializeTombstone } from '../../src/core/tombstone.ts';
-import { parseTombstone } from '../../src/core/tombstone-yaml.ts';
+import { formatTimestamp, serializeTombstone } from '../../src/core/model/tombstone.ts';
+import { parseTombstone } from '../../src/core/model/tombstone-yaml.ts';
 
 t.test('serializes like kubexit: Go field names, double-quoted times', async (t) => {
   const text = serializeTombstone({
@@ -75,7 +75,7 @@ t.test('formats nanosecond timestamps like RFC3339Nano', async (t) => {
 t.test(
   'the simple form is read without YAML; anything else is left to the YAML parser',
   async (t) => {
-    const { parseSimpleTombstone } = await import('../../src/core/tombstone.ts');
+    const { parseSimpleTombstone } = await import('../../src/core/model/tombstone.ts');
     const ours = 'Born: "2026-01-01T00:00:00Z"\nDied: "2026-01-01T00:00:01Z"\nExitCode: -1\n';
     t.same(parseSimpleTombstone(ours), parseTombstone(ours), 'the same result both ways');
     t.match(parseSimpleTombstone(ours), { ok: true, tombstone: { exitCode: -1 } });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { unknownVariables } from '../../src/core/unknown-variables.ts';
+import { unknownVariables } from '../../src/core/model/unknown-variables.ts';
 
 t.test('a misspelt KUBEXIT_ variable is named with the known name nearest to it', async (t) => {
   t.same(

@@ -1,6 +1,10 @@
 import t from 'tap';
-import { deadBirthDeps, deathTrigger, pendingBirthDeps } from '../../src/core/deps.ts';
-import type { Tombstone } from '../../src/core/tombstone.ts';
+import {
+  deadBirthDeps,
+  deathTrigger,
+  pendingBirthDeps,
+} from '../../src/core/model/dependency-rules.ts';
+import type { Tombstone } from '../../src/core/model/tombstone.ts';
 
 const born: Tombstone = { born: '2026-01-01T00:00:00Z' };
 const dead: Tombstone = { born: '2026-01-01T00:00:00Z', died: '2026-01-01T00:00:01Z', exitCode: 0 };

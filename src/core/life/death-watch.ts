@@ -1,12 +1,12 @@
-import type { Config, RestartPolicy } from './config.ts';
+import type { Config, RestartPolicy } from '../model/config.ts';
+import { deathTrigger } from '../model/dependency-rules.ts';
+import { formatDuration } from '../model/duration.ts';
+import type { SignalName } from '../model/signals.ts';
+import type { Tombstone } from '../model/tombstone.ts';
+import { describeState, isDead } from '../model/tombstone-state.ts';
+import type { Child, Clock, Logger } from '../ports.ts';
 import type { DependencyView } from './dependency-view.ts';
-import { deathTrigger } from './deps.ts';
-import { formatDuration } from './duration.ts';
 import { deathBeforeStart, type Outcome } from './outcome.ts';
-import type { Child, Clock, Logger } from './ports.ts';
-import type { SignalName } from './signals.ts';
-import type { Tombstone } from './tombstone.ts';
-import { describeState, isDead } from './tombstone-state.ts';
 
 /** How often the child's process group is looked at while its leader is gone but the grace runs. */
 const GROUP_POLL_MS = 50;

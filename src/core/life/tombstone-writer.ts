@@ -1,6 +1,6 @@
-import { describeError } from './errors.ts';
-import type { Graveyard, Logger } from './ports.ts';
-import type { Tombstone } from './tombstone.ts';
+import { describeError } from '../model/errors.ts';
+import type { Tombstone } from '../model/tombstone.ts';
+import type { Graveyard, Logger } from '../ports.ts';
 
 /**
  * This container's own tombstone. Each change rewrites the whole record; writes are chained so they

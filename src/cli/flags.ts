@@ -1,12 +1,13 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { CommandLine } from './cli.ts';
 import {
+  BOOLEAN_WORDS,
   collectRawValues,
   OPTION_SPECS,
   type OptionKey,
   type OptionSpec,
   type RawValue,
-} from './core/options.ts';
+} from '../core/model/options.ts';
+import type { CommandLine } from './command-line.ts';
 
 const EXIT_HELP = `
 Subcommands: "kubexit install <dir>" copies kubexit into a directory (an init container's job);
@@ -85,13 +86,6 @@ function isBoolean(spec: OptionSpec): boolean {
   return spec.valueName === 'bool';
 }
 
-const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
-  true: true,
-  '1': true,
-  false: false,
-  '0': false,
-};
-
 type Normalized =
   | { readonly ok: true; readonly argv: string[] }
   | { readonly ok: false; readonly problem: string; readonly rest: string[] };
@@ -129,17 +123,16 @@ function normalizeBooleanFlags(argv: readonly string[]): Normalized {
     const rest = [...out, ...argv.slice(index + 1)];
     let value = !name.startsWith('--no-');
     if (equals >= 0) {
-      const word =
-        BOOLEAN_WORDS[
-          arg
-            .slice(equals + 1)
-            .trim()
-            .toLowerCase()
-        ];
+      const word = BOOLEAN_WORDS.get(
+        arg
+          .slice(equals + 1)
+          .trim()
+          .toLowerCase(),
+      );
       if (word === undefined || !value)
         return {
           ok: false,
-          problem: `${arg} is not a boolean flag value: give --${spec.flag} alone, --no-${spec.flag}, or --${spec.flag}=true|false|1|0`,
+          problem: `${arg} is not a boolean flag value: give --${spec.flag} alone, --no-${spec.flag}, or --${spec.flag}=${[...BOOLEAN_WORDS.keys()].join('|')}`,
           rest,
         };
       value = word;

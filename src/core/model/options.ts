@@ -13,7 +13,38 @@ export interface OptionSpec {
   readonly valueName: string;
   /** Default as text, parsed like a user value; undefined means unset. */
   readonly default?: string;
+  /** The only values allowed, for an option that is one of a few words. */
+  readonly choices?: readonly string[];
   readonly description: string;
+}
+
+/** The words of each choice option: the types below and the validation derive from them. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const LOG_FORMATS = ['text', 'json'] as const;
+export const DEATH_DEPS_POLICIES = ['any', 'all'] as const;
+/** The pod's restartPolicy, as Kubernetes spells it. */
+export const RESTART_POLICIES = ['Never', 'OnFailure', 'Always'] as const;
+export const WATCH_MODES = ['auto', 'poll'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
+export type DeathDepsPolicy = (typeof DEATH_DEPS_POLICIES)[number];
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+export type WatchMode = (typeof WATCH_MODES)[number];
+
+/** A boolean option's words (any case) and what they mean; anything else is refused. */
+export const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['false', false],
+  ['1', true],
+  ['0', false],
+]);
+
+/** The default graveyard, where every container of a pod looks unless told otherwise. */
+export const DEFAULT_GRAVEYARD = '/graveyard';
+
+/** "a, b or c", for descriptions and messages. */
+export function oneOf(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
 }
 
 export type OptionKey =
@@ -54,7 +85,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: 'graveyard',
     env: 'KUBEXIT_GRAVEYARD',
     valueName: 'dir',
-    default: '/graveyard',
+    default: DEFAULT_GRAVEYARD,
     description: 'directory shared by the pod (an emptyDir) holding the tombstones',
   },
   {
@@ -102,8 +133,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'deathDepsPolicy',
     flag: 'death-deps-policy',
     env: 'KUBEXIT_DEATH_DEPS_POLICY',
-    valueName: 'any|all',
+    valueName: DEATH_DEPS_POLICIES.join('|'),
     default: 'any',
+    choices: DEATH_DEPS_POLICIES,
     description: 'stop when any death dependency has died, or only when all of them have',
   },
   {
@@ -112,6 +144,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'KUBEXIT_RESTART_POLICY',
     valueName: 'policy',
     default: 'Never',
+    choices: RESTART_POLICIES,
     description:
       "the pod's restartPolicy: with OnFailure or Always the kubelet restarts a failed container, so a death dependency stops the command only when it succeeded, and shutdown URLs are called only on success",
   },
@@ -129,7 +162,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'KUBEXIT_LOG_LEVEL',
     valueName: 'level',
     default: 'info',
-    description: 'debug, info, warn or error',
+    choices: LOG_LEVELS,
+    description: oneOf(LOG_LEVELS),
   },
   {
     key: 'logFormat',
@@ -137,7 +171,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'KUBEXIT_LOG_FORMAT',
     valueName: 'format',
     default: 'text',
-    description: 'text or json (one object per line)',
+    choices: LOG_FORMATS,
+    description: `${oneOf(LOG_FORMATS)} (one object per line)`,
   },
   {
     key: 'watch',
@@ -145,6 +180,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'KUBEXIT_WATCH',
     valueName: 'mode',
     default: 'auto',
+    choices: WATCH_MODES,
     description: 'auto (inotify, polling if unavailable) or poll',
   },
   {
@@ -230,6 +266,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
 ];
 
 /** A value as given by the user, with where it came from ("--grace-period", "KUBEXIT_NAME"). */
+/** An option's spec; every key has one. */
+export function specOf(key: OptionKey): OptionSpec {
+  const spec = OPTION_SPECS.find((option) => option.key === key);
+  if (spec === undefined) throw new Error(`no option ${key}`);
+  return spec;
+}
+
 export interface RawValue {
   readonly value: string;
   readonly source: string;

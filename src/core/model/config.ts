@@ -1,16 +1,29 @@
 import { type CheckSpec, isCheckEntry, parseCheck, parseHeaders } from './checks.ts';
 import { parseDuration } from './duration.ts';
-import { ConfigError } from './errors.ts';
+import { SupervisorError } from './errors.ts';
+import { EXIT_CODES } from './exit-codes.ts';
 import { nameProblem } from './names.ts';
-import { OPTION_SPECS, type OptionKey, type RawOptions, type RawValue } from './options.ts';
+import {
+  BOOLEAN_WORDS,
+  DEATH_DEPS_POLICIES,
+  type DeathDepsPolicy,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+  OPTION_SPECS,
+  type OptionKey,
+  oneOf,
+  type RawOptions,
+  type RawValue,
+  RESTART_POLICIES,
+  type RestartPolicy,
+  WATCH_MODES,
+  type WatchMode,
+} from './options.ts';
 import { parseSignal, type SignalName } from './signals.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFormat = 'text' | 'json';
-export type DeathDepsPolicy = 'any' | 'all';
-/** The pod's restartPolicy, as Kubernetes spells it. */
-export type RestartPolicy = 'Never' | 'OnFailure' | 'Always';
-export type WatchMode = 'auto' | 'poll';
+export type { DeathDepsPolicy, LogFormat, LogLevel, RestartPolicy, WatchMode } from './options.ts';
 
 /** A validated configuration: everything the supervisor needs, nothing left to parse. */
 export interface Config {
@@ -52,9 +65,50 @@ export interface Config {
   readonly args: readonly string[];
 }
 
-/** Booleans: true or false (any case), 1 or 0; anything else is refused (exit 2). */
-const TRUE_WORDS = new Set(['1', 'true']);
-const FALSE_WORDS = new Set(['0', 'false']);
+/** Every container this one depends on, birth and death, each once: what it watches. */
+export function dependencyNames(config: Pick<Config, 'birthDeps' | 'deathDeps'>): string[] {
+  return [...new Set([...config.birthDeps, ...config.deathDeps])];
+}
+
+/** What an invalid configuration still tells, each when valid: enough to end properly. */
+export type KnownSettings = Partial<
+  Pick<
+    Config,
+    | 'name'
+    | 'graveyard'
+    | 'shutdownUrls'
+    | 'shutdownOnSuccessOnly'
+    | 'shutdownTimeoutMs'
+    | 'restartPolicy'
+    | 'logLevel'
+    | 'logFormat'
+  >
+>;
+
+/**
+ * Invalid configuration (exit 2). Carries the settings that were valid, so a tombstone can still
+ * be written and the shutdown URLs called: no dependent container waits forever.
+ */
+export class ConfigError extends SupervisorError {
+  readonly problems: readonly string[];
+  readonly known: KnownSettings;
+
+  constructor(problems: readonly string[], known: KnownSettings = {}) {
+    super(formatProblems(problems), EXIT_CODES.config);
+    this.name = 'ConfigError';
+    this.problems = problems;
+    this.known = known;
+  }
+
+  get containerName(): string | undefined {
+    return this.known.name;
+  }
+}
+
+function formatProblems(problems: readonly string[]): string {
+  if (problems.length === 1) return `invalid configuration: ${problems[0]}`;
+  return `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
+}
 
 /** Collects problems instead of stopping at the first, so one run shows every mistake. */
 class Problems {
@@ -97,19 +151,15 @@ export function parseConfig(raw: RawOptions, commandLineProblem?: string): Confi
     birthTimeoutMs: parseKubexitDuration(get('birthTimeout'), problems),
     gracePeriodMs: parseKubexitDuration(get('gracePeriod'), problems),
     ignoreCodeOnDeathDeps: parseBool(get('ignoreCodeOnDeathDeps'), problems),
-    deathDepsPolicy: parseChoice(get('deathDepsPolicy'), ['any', 'all'] as const, problems),
+    deathDepsPolicy: parseChoice(get('deathDepsPolicy'), DEATH_DEPS_POLICIES, problems),
     restartPolicy: problems.clean(() =>
-      parseChoice(get('restartPolicy'), ['Never', 'OnFailure', 'Always'] as const, problems),
+      parseChoice(get('restartPolicy'), RESTART_POLICIES, problems),
     ),
     restartPolicyGiven: raw.values.restartPolicy !== undefined,
     stopSignal: parseStopSignal(get('stopSignal'), problems),
-    logLevel: problems.clean(() =>
-      parseChoice(get('logLevel'), ['debug', 'info', 'warn', 'error'] as const, problems),
-    ),
-    logFormat: problems.clean(() =>
-      parseChoice(get('logFormat'), ['text', 'json'] as const, problems),
-    ),
-    watch: parseChoice(get('watch'), ['auto', 'poll'] as const, problems),
+    logLevel: problems.clean(() => parseChoice(get('logLevel'), LOG_LEVELS, problems)),
+    logFormat: problems.clean(() => parseChoice(get('logFormat'), LOG_FORMATS, problems)),
+    watch: parseChoice(get('watch'), WATCH_MODES, problems),
     pollIntervalMs: parseDurationOption(get('pollInterval'), problems, { allowZero: false }),
     readyCheck: withHeaders(
       parseOptionalCheck(get('readyCheck'), problems),
@@ -305,9 +355,9 @@ function optionalText(raw: RawValue): string | undefined {
 
 function parseBool(raw: RawValue, problems: Problems): boolean {
   const word = raw.value.trim().toLowerCase();
-  if (TRUE_WORDS.has(word)) return true;
-  if (FALSE_WORDS.has(word)) return false;
-  problems.add(raw, 'is not a boolean: use true, false, 1 or 0');
+  const value = BOOLEAN_WORDS.get(word);
+  if (value !== undefined) return value;
+  problems.add(raw, `is not a boolean: use ${oneOf([...BOOLEAN_WORDS.keys()])}`);
   return false;
 }
 

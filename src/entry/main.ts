@@ -1,32 +1,34 @@
-import packageJson from '../package.json' with { type: 'json' };
-import { FsGraveyard } from './adapters/fs-graveyard.ts';
-import { GraveyardWatcher } from './adapters/graveyard-watcher.ts';
-import { FetchPoster, SystemProber } from './adapters/prober.ts';
-import { ProcessLauncher } from './adapters/process-launcher.ts';
-import { ProcessSignals } from './adapters/process-signals.ts';
-import { SocketLiveness } from './adapters/socket-liveness.ts';
-import { stderrSink } from './adapters/stderr-sink.ts';
-import { StreamLogger } from './adapters/stream-logger.ts';
-import { SystemClock } from './adapters/system-clock.ts';
-import { V8Heap } from './adapters/v8-heap.ts';
-import { parseCommandLine } from './cli.ts';
-import { isSubcommand } from './commands/subcommand-names.ts';
-import { type Config, parseConfig } from './core/config.ts';
-import { endLife } from './core/ending.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import { FsGraveyard } from '../adapters/fs-graveyard.ts';
+import { GraveyardWatcher } from '../adapters/graveyard-watcher.ts';
+import { scheduleCompaction } from '../adapters/heap-compaction.ts';
+import { ProcessLauncher } from '../adapters/process-launcher.ts';
+import { ProcessSignals } from '../adapters/process-signals.ts';
+import { SocketLiveness } from '../adapters/socket-liveness.ts';
+import { stderrSink } from '../adapters/stderr-sink.ts';
+import { StreamLogger } from '../adapters/stream-logger.ts';
+import { SystemClock } from '../adapters/system-clock.ts';
+import { FetchPoster, SystemProber } from '../adapters/system-prober.ts';
+import { V8Heap } from '../adapters/v8-heap.ts';
+import { parseCommandLine } from '../cli/cli.ts';
+import { isSubcommand } from '../commands/subcommand-names.ts';
+import { endLife } from '../core/life/ending.ts';
+import { failureOutcome, type Outcome } from '../core/life/outcome.ts';
+import { Supervisor } from '../core/life/supervisor.ts';
+import { TombstoneWriter } from '../core/life/tombstone-writer.ts';
 import {
+  type Config,
   ConfigError,
-  describeError,
-  isSupervisorError,
+  dependencyNames,
   type KnownSettings,
-} from './core/errors.ts';
-import { EXIT_CODES } from './core/exit-codes.ts';
-import { containerNameProblem, isSafeName } from './core/names.ts';
-import { failureOutcome, type Outcome } from './core/outcome.ts';
-import type { Logger, PodReadiness } from './core/ports.ts';
-import { redactSecrets } from './core/redact.ts';
-import { Supervisor } from './core/supervisor.ts';
-import { TombstoneWriter } from './core/tombstone-writer.ts';
-import { unknownVariables } from './core/unknown-variables.ts';
+  parseConfig,
+} from '../core/model/config.ts';
+import { describeError, isSupervisorError } from '../core/model/errors.ts';
+import { EXIT_CODES } from '../core/model/exit-codes.ts';
+import { containerNameProblem, isSafeName } from '../core/model/names.ts';
+import { redactSecrets } from '../core/model/redact.ts';
+import { unknownVariables } from '../core/model/unknown-variables.ts';
+import type { Logger, PodReadiness } from '../core/ports.ts';
 
 /**
  * The composition root: parse, wire the real adapters, supervise, and return the exit code. Every
@@ -45,10 +47,12 @@ export async function main(
   // The subcommands (and commander, which reads their options) are loaded only when asked for.
   if (calledAs === 'cp')
     return report(async () =>
-      (await import('./commands/subcommands.ts')).copyAsCp(argv, process.execPath, printLine),
+      (await import('../commands/subcommands.ts')).copyAsCp(argv, process.execPath, printLine),
     );
   if (isSubcommand(argv))
-    return report(async () => (await import('./commands/subcommands.ts')).runSubcommand(argv, env));
+    return report(async () =>
+      (await import('../commands/subcommands.ts')).runSubcommand(argv, env),
+    );
   let config: Config;
   try {
     // Run with nothing at all: the usage, before the errors that say what is missing.
@@ -82,7 +86,7 @@ async function supervise(
     watcher: new GraveyardWatcher(config.graveyard, {
       mode: config.watch,
       pollIntervalMs: config.pollIntervalMs,
-      names: [...new Set([...config.birthDeps, ...config.deathDeps])],
+      names: dependencyNames(config),
       logger,
     }),
     launcher: new ProcessLauncher(),
@@ -92,7 +96,6 @@ async function supervise(
     prober: new SystemProber(),
     poster: new FetchPoster(),
     liveness: new SocketLiveness(config.graveyard),
-    heap: new V8Heap(),
   };
   let podReadiness: PodReadiness | undefined;
   try {
@@ -103,7 +106,9 @@ async function supervise(
     return endLife(failureOutcome(error), config, { ...ports, tombstone });
   }
   keepSupervisingOnStrayErrors(logger);
+  const stopCompaction = scheduleCompaction(new V8Heap(), clock, logger);
   const outcome = await new Supervisor(config, { ...ports, podReadiness }).run();
+  stopCompaction();
   return outcome.exitCode;
 }
 
@@ -209,7 +214,7 @@ async function apiMode(
   }
   if (birthDeps.length === 0) return undefined;
   const { KubernetesPodReadiness, loadKubeConfig } = await import(
-    './adapters/kubernetes-pod-readiness.ts'
+    '../adapters/kubernetes-pod-readiness.ts'
   );
   const kubeConfig = loadKubeConfig(env);
   if (kubeConfig === undefined) {

@@ -1,7 +1,7 @@
-import type { Snapshot } from './deps.ts';
-import type { Clock, Graveyard, Liveness, Logger, ReadResult } from './ports.ts';
-import type { Tombstone } from './tombstone.ts';
-import { hasLivenessSocket } from './tombstone-state.ts';
+import type { Snapshot } from '../model/dependency-rules.ts';
+import type { Tombstone } from '../model/tombstone.ts';
+import { hasLivenessSocket } from '../model/tombstone-state.ts';
+import type { Clock, Graveyard, Liveness, Logger, ReadResult } from '../ports.ts';
 
 /**
  * The exit code a dependent records for a container whose supervisor was lost: what Kubernetes

@@ -1,25 +1,13 @@
-import { BirthWait } from './birth-wait.ts';
-import { Changes } from './changes.ts';
-import { describeCheck } from './checks.ts';
-import type { Config } from './config.ts';
-import { DeathWatch } from './death-watch.ts';
-import { DependencyView } from './dependency-view.ts';
-import { formatDuration } from './duration.ts';
-import { endLife } from './ending.ts';
-import { SupervisorError } from './errors.ts';
-import { EXIT_CODES } from './exit-codes.ts';
-import {
-  childOutcome,
-  failureOutcome,
-  type Outcome,
-  signalBeforeStart,
-  spawnFailure,
-} from './outcome.ts';
+import { describeCheck } from '../model/checks.ts';
+import { type Config, dependencyNames } from '../model/config.ts';
+import { formatDuration } from '../model/duration.ts';
+import { SupervisorError } from '../model/errors.ts';
+import { EXIT_CODES } from '../model/exit-codes.ts';
+import { type SignalName, STOPPING_SIGNALS, TERMINATING_SIGNALS } from '../model/signals.ts';
 import type {
   Child,
   Clock,
   Graveyard,
-  Heap,
   HttpPoster,
   Launcher,
   Liveness,
@@ -29,9 +17,20 @@ import type {
   Prober,
   SignalSource,
   Watcher,
-} from './ports.ts';
-import { pollUntilReady } from './readiness.ts';
-import { type SignalName, STOPPING_SIGNALS, TERMINATING_SIGNALS } from './signals.ts';
+} from '../ports.ts';
+import { BirthWait } from './birth-wait.ts';
+import { Changes } from './changes.ts';
+import { DeathWatch } from './death-watch.ts';
+import { DependencyView } from './dependency-view.ts';
+import { endLife } from './ending.ts';
+import {
+  childOutcome,
+  failureOutcome,
+  type Outcome,
+  signalBeforeStart,
+  spawnFailure,
+} from './outcome.ts';
+import { pollUntilReady } from './readiness-poll.ts';
 import { TombstoneWriter } from './tombstone-writer.ts';
 
 /**
@@ -39,17 +38,6 @@ import { TombstoneWriter } from './tombstone-writer.ts';
  * when its queue overflows, and a missed death would keep a sidecar running forever.
  */
 export const SAFETY_REREAD_MS = 2_000;
-
-/**
- * How long after start the supervisor's own start-up garbage is given back: by then start-up is
- * over, and a container that ends sooner never pays for it. Each supervisor picks its moment
- * within a further COMPACT_SPREAD_MS, so that the containers of a pod (or a hundred sidecars)
- * started together don't all spend their ~10 ms of CPU at the same instant.
- */
-export const COMPACT_AFTER_MS = 1_000;
-export const COMPACT_SPREAD_MS = 2_000;
-/** How often the heap is compacted after that, for as long as the supervisor waits or runs a child. */
-export const COMPACT_EVERY_MS = 60_000;
 
 /** Everything the supervisor talks to; main wires the real ones, tests pass fakes. */
 export interface SupervisorPorts {
@@ -65,8 +53,6 @@ export interface SupervisorPorts {
   readonly podReadiness?: PodReadiness;
   /** Liveness sockets; without them, a container killed from outside is only seen by timeouts. */
   readonly liveness?: Liveness;
-  /** The supervisor's own memory, compacted once start-up is over and then periodically. */
-  readonly heap?: Heap;
 }
 
 /**
@@ -95,8 +81,7 @@ export class Supervisor {
   constructor(config: Config, ports: SupervisorPorts) {
     this.#config = config;
     this.#ports = ports;
-    const deps = [...new Set([...config.birthDeps, ...config.deathDeps])];
-    this.#view = new DependencyView(deps, ports);
+    this.#view = new DependencyView(dependencyNames(config), ports);
     this.#tombstone = new TombstoneWriter(config.name, ports.graveyard, ports.logger);
     this.#deathWatch = new DeathWatch(config, ports, this.#view);
   }
@@ -128,7 +113,6 @@ export class Supervisor {
     await this.#refuseNameInUse();
     await this.#ports.graveyard.prepare(name);
     this.#ports.logger.info(planOf(this.#config));
-    this.#compactWhenSettled();
     await this.#startWatching();
     // Only a container that has something to wait for says so: others are born at once.
     const { birthDeps, birthChecks } = this.#config;
@@ -287,29 +271,6 @@ export class Supervisor {
   async #warmUp(): Promise<void> {
     if (this.#config.deathDeps.length === 0) return;
     await this.#ports.graveyard.read(this.#config.name);
-  }
-
-  /**
-   * V8 collects when JavaScript allocates, and a supervisor that waits allocates little: start-up's
-   * garbage, and what every re-read of the dependencies leaves, would stay resident for the whole
-   * Job and keep growing. So the heap is compacted once start-up is over, then every
-   * COMPACT_EVERY_MS, while waiting for birth dependencies and while the child runs (~10 ms of
-   * CPU each; a death that comes meanwhile is seen right after).
-   */
-  #compactWhenSettled(): void {
-    const heap = this.#ports.heap;
-    if (heap === undefined) return;
-    const compact = () => void heap.compact();
-    const first = () => {
-      const ms = heap.compact();
-      if (ms === undefined) return;
-      this.#ports.logger.debug(
-        `heap compacted, start-up's garbage given back (${ms.toFixed(1)} ms); again every ${formatDuration(COMPACT_EVERY_MS)}`,
-      );
-      this.#repeat(COMPACT_EVERY_MS, compact);
-    };
-    const after = COMPACT_AFTER_MS + Math.floor(Math.random() * COMPACT_SPREAD_MS);
-    this.#stopTimers.push(this.#ports.clock.setTimer(after, first));
   }
 
   /** Polls this container's readiness check until it first passes, then records it. */

@@ -1,19 +1,17 @@
-import type { RestartPolicy } from './config.ts';
-import { parseDuration } from './duration.ts';
-import { describeError } from './errors.ts';
-import { OPTION_SPECS } from './options.ts';
+import type { KnownSettings } from '../model/config.ts';
+import { parseDuration } from '../model/duration.ts';
+import { describeError } from '../model/errors.ts';
+import { OPTION_SPECS } from '../model/options.ts';
+import type { Clock, HttpPoster, Logger } from '../ports.ts';
 import type { Outcome } from './outcome.ts';
-import type { Clock, HttpPoster, Logger } from './ports.ts';
 import { callShutdownUrls } from './shutdown-calls.ts';
 import type { TombstoneWriter } from './tombstone-writer.ts';
 
 /** What an ending needs to know; every field may be missing when the configuration is invalid. */
-export interface EndingSettings {
-  readonly shutdownUrls?: readonly string[];
-  readonly shutdownOnSuccessOnly?: boolean;
-  readonly shutdownTimeoutMs?: number;
-  readonly restartPolicy?: RestartPolicy;
-}
+export type EndingSettings = Pick<
+  KnownSettings,
+  'shutdownUrls' | 'shutdownOnSuccessOnly' | 'shutdownTimeoutMs' | 'restartPolicy'
+>;
 
 export interface EndingPorts {
   readonly clock: Clock;

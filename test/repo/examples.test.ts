@@ -4,9 +4,9 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import { Pod, ServiceAccount } from 'kubernetes-models/v1';
 import t, { type Test } from 'tap';
 import { parseAllDocuments } from 'yaml';
-import { parseConfig } from '../../src/core/config.ts';
-import type { OptionKey } from '../../src/core/options.ts';
-import { OPTION_SPECS } from '../../src/core/options.ts';
+import { parseConfig } from '../../src/core/model/config.ts';
+import type { OptionKey } from '../../src/core/model/options.ts';
+import { OPTION_SPECS } from '../../src/core/model/options.ts';
 import { type PodSpec, restrictedViolations } from '../helpers/pss.ts';
 
 const dir = new URL('../../examples/', import.meta.url);

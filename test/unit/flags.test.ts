@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseFlags } from '../../src/cli-flags.ts';
+import { parseFlags } from '../../src/cli/flags.ts';
 
 const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseFlags(argv, env, '0.0.0');
 

@@ -1,5 +1,5 @@
-import type { CheckSpec } from './checks.ts';
-import type { Clock, ProbeResult, Prober } from './ports.ts';
+import type { CheckSpec } from '../model/checks.ts';
+import type { Clock, ProbeResult, Prober } from '../ports.ts';
 
 export interface ReadinessPoll {
   /** Resolves when the check first passes; stays pending once cancelled. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { EXIT_CODES } from '../../src/core/exit-codes.ts';
-import { OPTION_SPECS } from '../../src/core/options.ts';
+import { EXIT_CODES } from '../../src/core/model/exit-codes.ts';
+import { OPTION_SPECS } from '../../src/core/model/options.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 /** Table rows as trimmed cells, whatever the column padding. */
@@ -36,7 +36,7 @@ t.test("the README's exit-code table lists every code kubexit uses", async (t) =
 
 t.test('the README lists every tombstone reason', async (t) => {
   const reasons =
-    readFileSync(new URL('../../src/core/tombstone.ts', import.meta.url), 'utf8').match(
+    readFileSync(new URL('../../src/core/model/tombstone.ts', import.meta.url), 'utf8').match(
       /\| '([a-z-]+)'/g,
     ) ?? [];
   t.ok(reasons.length >= 8);
@@ -49,7 +49,7 @@ t.test(
     const { V8_FLAGS } = await import('../../scripts/sea.ts');
     t.ok(readme.includes(`\`${V8_FLAGS.join(' ')}\``), `the README says \`${V8_FLAGS.join(' ')}\``);
     const { COMPACT_AFTER_MS, COMPACT_SPREAD_MS, COMPACT_EVERY_MS } = await import(
-      '../../src/core/supervisor.ts'
+      '../../src/adapters/heap-compaction.ts'
     );
     t.equal(COMPACT_AFTER_MS, 1_000, 'the README says from 1 s after start');
     t.equal(COMPACT_SPREAD_MS, 2_000, 'the README says up to 3 s after start');

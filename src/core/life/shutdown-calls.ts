@@ -1,4 +1,4 @@
-import type { Clock, HttpPoster, Logger, ProbeResult } from './ports.ts';
+import type { Clock, HttpPoster, Logger, ProbeResult } from '../ports.ts';
 
 /** Attempts per URL, and the pause before the first retry (doubled each time). */
 const ATTEMPTS = 3;

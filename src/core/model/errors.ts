@@ -1,4 +1,3 @@
-import type { RestartPolicy } from './config.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 
 /** An error that ends kubexit with a specific exit code. Only the composition root exits. */
@@ -12,49 +11,12 @@ export class SupervisorError extends Error {
   }
 }
 
-/** What an invalid configuration still tells, each when valid: enough to end properly. */
-export interface KnownSettings {
-  readonly name?: string;
-  readonly graveyard?: string;
-  readonly shutdownUrls?: readonly string[];
-  readonly shutdownOnSuccessOnly?: boolean;
-  readonly shutdownTimeoutMs?: number;
-  readonly restartPolicy?: RestartPolicy;
-  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
-  readonly logFormat?: 'text' | 'json';
-}
-
-/**
- * Invalid configuration (exit 2). Carries the settings that were valid, so a tombstone can still
- * be written and the shutdown URLs called: no dependent container waits forever.
- */
-export class ConfigError extends SupervisorError {
-  readonly problems: readonly string[];
-  readonly known: KnownSettings;
-
-  constructor(problems: readonly string[], known: KnownSettings = {}) {
-    super(formatProblems(problems), EXIT_CODES.config);
-    this.name = 'ConfigError';
-    this.problems = problems;
-    this.known = known;
-  }
-
-  get containerName(): string | undefined {
-    return this.known.name;
-  }
-}
-
 /** The graveyard can't be created or written (exit 2): nothing would see our tombstone. */
 export class GraveyardError extends SupervisorError {
   constructor(message: string) {
     super(message, EXIT_CODES.config);
     this.name = 'GraveyardError';
   }
-}
-
-function formatProblems(problems: readonly string[]): string {
-  if (problems.length === 1) return `invalid configuration: ${problems[0]}`;
-  return `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
 }
 
 /**

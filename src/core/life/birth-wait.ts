@@ -1,14 +1,14 @@
+import { type CheckSpec, describeCheck } from '../model/checks.ts';
+import type { Config } from '../model/config.ts';
+import { deadBirthDeps, pendingBirthDeps } from '../model/dependency-rules.ts';
+import { formatDuration } from '../model/duration.ts';
+import { EXIT_CODES } from '../model/exit-codes.ts';
+import { describeState } from '../model/tombstone-state.ts';
+import type { Clock, Logger, Prober } from '../ports.ts';
 import type { Changes } from './changes.ts';
-import { type CheckSpec, describeCheck } from './checks.ts';
-import type { Config } from './config.ts';
 import type { DependencyView } from './dependency-view.ts';
-import { deadBirthDeps, pendingBirthDeps } from './deps.ts';
-import { formatDuration } from './duration.ts';
-import { EXIT_CODES } from './exit-codes.ts';
 import type { Outcome } from './outcome.ts';
-import type { Clock, Logger, Prober } from './ports.ts';
-import { pollUntilReady, type ReadinessPoll } from './readiness.ts';
-import { describeState } from './tombstone-state.ts';
+import { pollUntilReady, type ReadinessPoll } from './readiness-poll.ts';
 
 /** How often a still-waiting container says what it waits for. */
 const PROGRESS_EVERY_MS = 10_000;

@@ -1,7 +1,7 @@
 import { close as closeFd, constants, fstat as fstatFd, open as openFile } from 'node:fs';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
-import type { CheckSpec } from '../core/checks.ts';
+import type { CheckSpec } from '../core/model/checks.ts';
 import type { HttpPoster, ProbeResult, Prober } from '../core/ports.ts';
 import { probeExec } from './exec-check.ts';
 import { httpRequest } from './http-request.ts';

@@ -1,8 +1,8 @@
-import { describeError, isSupervisorError } from './errors.ts';
-import { EXIT_CODES } from './exit-codes.ts';
-import { type ChildResult, exitCodeOf } from './exit-status.ts';
-import { type SignalName, signalNumber } from './signals.ts';
-import type { StopReason } from './tombstone.ts';
+import { type ChildResult, exitCodeOf } from '../model/child-exit.ts';
+import { describeError, isSupervisorError } from '../model/errors.ts';
+import { EXIT_CODES } from '../model/exit-codes.ts';
+import { type SignalName, signalNumber } from '../model/signals.ts';
+import type { StopReason } from '../model/tombstone.ts';
 
 /** How the container's life ended. `exitCode` is both the process exit code and the tombstone's. */
 export interface Outcome {
