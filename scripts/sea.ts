@@ -63,5 +63,16 @@ export async function makeSingleExecutable(sea: SingleExecutable): Promise<void>
   // strip warns about Node's custom note sections; they are kept and harmless. Stripping must
   // come first: afterwards it would cut the injected blob out.
   execFileSync(sea.strip, ['--strip-all', sea.output], { stdio: 'ignore' });
-  await inject(sea.output, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  // postject's ELF reader warns about the same note sections, a dozen lines on every build that
+  // succeeds: those are dropped, anything else it says goes through.
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+    /Can't find string offset for section name/.test(String(chunk))
+      ? true
+      : write(chunk, ...rest)) as typeof process.stderr.write;
+  try {
+    await inject(sea.output, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  } finally {
+    process.stderr.write = write;
+  }
 }

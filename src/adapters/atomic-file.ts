@@ -26,15 +26,8 @@ let tempCounter = 0;
  * container running as another user), rename it over the target. A reader sees the old file or
  * the new one, never a part.
  *
- * Not fsynced: the readers are other containers on the same kernel, which see a renamed file at
- * once. fsync would only matter if the whole node crashed, and then the liveness sockets tell
- * every dependent that the writer is gone; it cost ~1.7 ms of every start-up on this project's
- * quiet test disk, and far more on a busy one.
- *
- * Synchronous: without fsync these are a few system calls into the page cache of a node-local
- * volume, microseconds each, while each asynchronous call is a round trip through libuv's
- * thread pool (~0.1–0.2 ms): a tombstone took ~1 ms that way, and three of them (reserve, birth,
- * end) were ~3 ms of every `kubexit -- true` (measured).
+ * Synchronous and not fsynced: other containers on the same kernel see a renamed file at once
+ * (why: docs/design.md, "Tombstone writes").
  */
 export function writeAtomically(
   dir: string,
@@ -54,9 +47,7 @@ export function writeAtomically(
 /**
  * Copies a file into place the same way, fsynced (installed files must survive a reboot of the
  * node, tombstones need not). Synchronous like the rest: `install` runs once, alone, in an init
- * container. The copy is made by the kernel (copyFile) rather than by one big write: a 100 MiB
- * file written in one go ends up cached in large folios, and every process that runs the copy
- * then maps ~20 MiB more than one running the original.
+ * container. The kernel copies (copyFile), not one big write (why: docs/design.md, "Installing").
  */
 export function copyAtomically(from: string, dir: string, name: string, mode: number): void {
   const temp = tempPath(dir);

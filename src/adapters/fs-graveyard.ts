@@ -145,9 +145,7 @@ export class FsGraveyard implements Graveyard {
   }
 
   async read(name: string): Promise<ReadResult> {
-    // Synchronous, as the writes are (see atomic-file.ts): a tombstone is at most 4 KiB of a
-    // node-local volume, and a waiting sidecar then starts no thread pool at all (four threads
-    // fewer; their memory was small, ~0.1 MiB, measured).
+    // Synchronous, as the writes are (why: docs/design.md, "Tombstone reads").
     let fd: number;
     try {
       // O_NONBLOCK: opening a FIFO planted in the graveyard must not hang the supervisor.

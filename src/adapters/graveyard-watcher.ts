@@ -30,12 +30,7 @@ const INOTIFY_UNAVAILABLE = new Set(['ENOSPC', 'EMFILE', 'ENFILE', 'EPERM', 'ENO
  * later — asking for a full re-read so that nothing that happened during the switch is missed.
  * Any other watcher error also asks for a full re-read.
  *
- * Node's fs.watch, not chokidar: for one flat directory on Linux, where every event only says
- * "read this dependency again", chokidar added nothing kubexit used — its own events came 1-6 ms
- * after the raw inotify ones, which kubexit already had to listen to — and it cost every waiting
- * sidecar 5.2 MiB of resident memory, 2.2 MiB of it private (measured in the single executable,
- * with nothing else changed), plus its start-up: it loads node:fs/promises, readline and
- * perf_hooks, and scans the directory before its first event.
+ * Node's fs.watch, not chokidar (why: docs/design.md, "Watching").
  */
 export class GraveyardWatcher implements Watcher {
   readonly #dir: string;

@@ -8,8 +8,7 @@ import type { Child, Launcher, LaunchResult } from '../core/ports.ts';
  * Starts the command with Node's child_process: no shell, stdio inherited, in a new session and
  * process group (`detached`), so that a stop signal reaches the whole tree the command starts (a
  * shell script and its `sleep`, a server and its workers), the way a container runtime stops a
- * container. Written on child_process rather than execa, which costs every container ~40 ms of
- * start-up for what is here one spawn call, and whose kill() reaches the child alone.
+ * container. On child_process, not execa (why: docs/design.md, "Starting a command").
  */
 export class ProcessLauncher implements Launcher {
   launch(command: string, args: readonly string[]): Promise<LaunchResult> {

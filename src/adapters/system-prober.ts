@@ -8,10 +8,7 @@ import { httpRequest } from './http-request.ts';
 
 /**
  * The file check's calls, as promises over Node's callback API: asynchronous, as the file may sit
- * on any volume, a network one included. Not node:fs/promises: loading it costs about 1 ms of
- * every start (it pulls in readline, stream and watcher modules), measured in the single
- * executable; the callback API comes loaded with Node itself. Named imports: a default import
- * of node:fs made the bundle copy every one of its exports at start (~0.4 ms).
+ * on any volume, a network one included; not node:fs/promises (why: docs/design.md, "File checks").
  */
 const open = promisify(openFile);
 const close = promisify(closeFd);
