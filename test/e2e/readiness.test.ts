@@ -188,7 +188,8 @@ t.test(
       KUBEXIT_NAMESPACE: 'airflow',
       KUBECONFIG: kubeconfig,
     });
-    await waitFor(() => api.watchCount === 1, 'the pod watch');
+    // The Kubernetes client is loaded from the sources first: seconds on a loaded machine.
+    await waitFor(() => api.watchCount === 1, 'the pod watch', { timeoutMs: 30_000 });
     t.notMatch(tombstoneText(dir, 'base'), /Born/);
     api.setReady([{ name: 'base', ready: false }], [{ name: 'istio-proxy', ready: true }]);
     t.equal((await base.finished).code, 0);
@@ -214,7 +215,8 @@ t.test(
       KUBEXIT_NAMESPACE: 'default',
       KUBECONFIG: kubeconfig,
     });
-    await waitFor(() => api.watchCount === 1, 'the pod watch');
+    // The Kubernetes client is loaded from the sources first: seconds on a loaded machine.
+    await waitFor(() => api.watchCount === 1, 'the pod watch', { timeoutMs: 30_000 });
     api.dropWatches();
     await waitFor(() => api.watchCount === 2 && api.listCount === 2, 'a new list and watch');
     api.expireWatches();

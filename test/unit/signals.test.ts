@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { exitCodeOf } from '../../src/core/model/child-exit.ts';
 import {
   FORWARDED_SIGNALS,
   parseSignal,
@@ -23,14 +22,6 @@ t.test('uses Linux signal numbers', async (t) => {
   t.equal(signalNumber('SIGKILL'), 9);
   t.equal(signalNumber('SIGUSR1'), 10);
   t.equal(signalNumber('SIGWINCH'), 28);
-});
-
-t.test("exit code is the child's code, or 128+N for a signal", async (t) => {
-  t.equal(exitCodeOf({ exitCode: 0 }), 0);
-  t.equal(exitCodeOf({ exitCode: 3 }), 3);
-  t.equal(exitCodeOf({ signal: 'SIGTERM' }), 143);
-  t.equal(exitCodeOf({ signal: 'SIGKILL' }), 137);
-  t.equal(exitCodeOf({ signal: 'SIGINT' }), 130);
 });
 
 t.test(
