@@ -30,8 +30,8 @@ export class SystemProber implements Prober {
   }
 }
 
-/** POSTs to shutdown endpoints. */
-export class FetchPoster implements HttpPoster {
+/** POSTs to shutdown endpoints (Node's http client, see http-request.ts). */
+export class HttpShutdownPoster implements HttpPoster {
   post(url: string, timeoutMs: number): Promise<ProbeResult> {
     return httpRequest('POST', url, timeoutMs);
   }

@@ -8,7 +8,7 @@ import { SocketLiveness } from '../adapters/socket-liveness.ts';
 import { stderrSink } from '../adapters/stderr-sink.ts';
 import { StreamLogger } from '../adapters/stream-logger.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
-import { FetchPoster, SystemProber } from '../adapters/system-prober.ts';
+import { HttpShutdownPoster, SystemProber } from '../adapters/system-prober.ts';
 import { V8Heap } from '../adapters/v8-heap.ts';
 import { parseCommandLine } from '../cli/cli.ts';
 import { isSubcommand } from '../commands/subcommand-names.ts';
@@ -94,7 +94,7 @@ async function supervise(
     clock,
     logger,
     prober: new SystemProber(),
-    poster: new FetchPoster(),
+    poster: new HttpShutdownPoster(),
     liveness: new SocketLiveness(config.graveyard),
   };
   let podReadiness: PodReadiness | undefined;
@@ -150,7 +150,7 @@ async function endEarly(outcome: Outcome, known: KnownSettings): Promise<number>
       noTombstone = `could not write the tombstone either: ${describeError(error)}`;
     }
   }
-  const ports = { clock, logger, poster: new FetchPoster(), tombstone, noTombstone };
+  const ports = { clock, logger, poster: new HttpShutdownPoster(), tombstone, noTombstone };
   return endLife(outcome, known, ports);
 }
 

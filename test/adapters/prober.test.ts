@@ -3,7 +3,7 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { FetchPoster, SystemProber } from '../../src/adapters/system-prober.ts';
+import { HttpShutdownPoster, SystemProber } from '../../src/adapters/system-prober.ts';
 import { type CheckSpec, parseCheck } from '../../src/core/model/checks.ts';
 import { freePort, TestHttpServer } from '../helpers/servers.ts';
 import { isLive, waitFor } from '../helpers/wait.ts';
@@ -166,7 +166,7 @@ t.test('the poster POSTs, and reports 2xx as ok', async (t) => {
   const server = new TestHttpServer();
   const base = await server.listen();
   t.teardown(() => server.close());
-  const poster = new FetchPoster();
+  const poster = new HttpShutdownPoster();
   t.same(await poster.post(`${base}/quitquitquit`, 1000), { ok: true, detail: 'HTTP 200' });
   t.same(server.requests, [{ method: 'POST', url: '/quitquitquit' }]);
   server.status = 404;
@@ -196,7 +196,10 @@ t.test(
     const listening = server;
     t.teardown(() => listening.close());
     t.same(await prober.probe(check(`${base}/ready`), 1000), { ok: true, detail: 'HTTP 200' });
-    t.same(await new FetchPoster().post(`${base}/quit`, 1000), { ok: true, detail: 'HTTP 200' });
+    t.same(await new HttpShutdownPoster().post(`${base}/quit`, 1000), {
+      ok: true,
+      detail: 'HTTP 200',
+    });
   },
 );
 
@@ -216,7 +219,7 @@ t.test(
       ok: true,
       detail: 'HTTP 200',
     });
-    t.same(await new FetchPoster().post(`${withCredentials}/quit`, 1000), {
+    t.same(await new HttpShutdownPoster().post(`${withCredentials}/quit`, 1000), {
       ok: true,
       detail: 'HTTP 200',
     });
