@@ -4,7 +4,7 @@
  * that passes only on an idle machine (a deadline too tight, a race) fails here. Prints each run's
  * verdict and time, and exits 1 when any run failed.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 
 const at = process.argv.indexOf('--runs');
@@ -27,14 +27,34 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
 for (let cpu = 0; cpu < availableParallelism(); cpu++)
   load.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 
+/** A command's exit status and the end of its output. */
+function run(
+  command: string,
+  args: readonly string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    load.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout = (stdout + chunk.toString()).slice(-8000);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('close', (status) => {
+      load.splice(load.indexOf(child), 1);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 let failed = 0;
 for (let run = 1; run <= runs; run++) {
   const started = Date.now();
-  const result = spawnSync('npm', ['test', '--', '--reporter=terse'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  // Asynchronous, so that a signal to this script ends the load at once, not after the run.
+  const result = await run('npm', ['test', '--', '--reporter=terse']);
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   const ok = result.status === 0;
   if (!ok) failed++;
