@@ -28,7 +28,7 @@ for (let cpu = 0; cpu < availableParallelism(); cpu++)
   load.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 
 /** A command's exit status and the end of its output. */
-function run(
+function runSuite(
   command: string,
   args: readonly string[],
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -54,7 +54,7 @@ let failed = 0;
 for (let run = 1; run <= runs; run++) {
   const started = Date.now();
   // Asynchronous, so that a signal to this script ends the load at once, not after the run.
-  const result = await run('npm', ['test', '--', '--reporter=terse']);
+  const result = await runSuite('npm', ['test', '--', '--reporter=terse']);
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   const ok = result.status === 0;
   if (!ok) failed++;
