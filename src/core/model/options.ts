@@ -1,6 +1,7 @@
 /**
- * Every option kubexit accepts: its flag, its environment variable and its default. The CLI,
- * the help text and the README reference are all derived from this one table.
+ * Every option kubexit accepts: its flag, its environment variable, its default and its allowed
+ * words. The CLI, the help text, the configuration and inject read this one table; a test checks
+ * the README's table against it.
  */
 export interface OptionSpec {
   /** Key in the raw options and the config. */
