@@ -52,9 +52,8 @@ const SIMPLE_UNIT_MS: Readonly<Record<string, number>> = {
 };
 
 /**
- * `<digits><unit>` without a regular expression: every container parses six durations at start,
- * most of them defaults, and compiling the full grammar's expressions cost ~0.4 ms of that.
- * Up to six digits (999999h is far below Go's limit); anything else is left to the full grammar.
+ * `<digits><unit>` without a regular expression (why: docs/design.md, "Durations"). Up to six
+ * digits (999999h is far below Go's limit); anything else is left to the full grammar.
  */
 function parseSimpleDuration(value: string): number | undefined {
   let digits = 0;
