@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { binCommand } from '../helpers/kubexit.ts';
+import { binCommand, testRunnerEnv } from '../helpers/kubexit.ts';
 import { scratchDir } from '../helpers/temp.ts';
 
 t.test('a log reader that went away (EPIPE) costs the lines, never the supervisor', async (t) => {
@@ -10,7 +10,7 @@ t.test('a log reader that went away (EPIPE) costs the lines, never the superviso
   const [command, ...prefix] = binCommand();
   const child = spawn(command as string, [...prefix, 'sh', '-c', 'sleep 0.2; exit 3'], {
     env: {
-      ...process.env,
+      ...testRunnerEnv(),
       KUBEXIT_NAME: 'main',
       KUBEXIT_GRAVEYARD: graveyard,
       KUBEXIT_LOG_LEVEL: 'debug',

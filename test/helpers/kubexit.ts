@@ -17,11 +17,14 @@ export interface Finished {
 }
 
 /**
- * The test runner's environment without the variables that choose what to test (KUBEXIT_BIN):
- * a supervisor would rightly warn about them as unknown.
+ * The test runner's environment without the variables that choose what to test (KUBEXIT_BIN: a
+ * supervisor would rightly warn about it as unknown) and without the runner's NODE_OPTIONS: tap
+ * loads a module of its own into every Node process through it, with signal handlers of its own,
+ * so kubexit run from the sources would not be the kubexit users run (a SIGTERM during start-up
+ * found that module's handler alone, which re-raised it: the stress run's flake).
  */
-function testRunnerEnv(): NodeJS.ProcessEnv {
-  const { KUBEXIT_BIN: _bin, ...rest } = process.env;
+export function testRunnerEnv(): NodeJS.ProcessEnv {
+  const { KUBEXIT_BIN: _bin, NODE_OPTIONS: _options, ...rest } = process.env;
   return rest;
 }
 
