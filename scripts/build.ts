@@ -205,7 +205,8 @@ const LAZY_ASSETS: ReadonlyArray<{
   },
   {
     asset: 'cli-flags.cjs',
-    filter: /\/cli\/flags\.ts$/,
+    // Matched against the import as written (`./flags.ts` in cli/cli.ts), not the resolved path.
+    filter: /(^|\/)flags\.ts$/,
     entry: "export * from './src/cli/flags.ts';",
   },
   {
@@ -273,6 +274,12 @@ async function bundleSources(): Promise<Bundle> {
       outfile: assets[asset],
     });
   }
+  // A lazy module whose import the filter missed would be bundled into the main script, and
+  // every container would load and compile it at start (commander once was: ~2 ms of start-up).
+  const mainText = readFileSync(main, 'utf8');
+  for (const { asset } of LAZY_ASSETS)
+    if (!mainText.includes(asset))
+      throw new Error(`the main script does not load ${asset} lazily: its import no longer matches its filter`);
   assets[MAIN_ASSET] = main;
   // The executable's scripts run in vm.Script, without a module loader: an import() left in them
   // would fail at run time (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). Node's own modules are
