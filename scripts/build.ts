@@ -279,7 +279,9 @@ async function bundleSources(): Promise<Bundle> {
   const mainText = readFileSync(main, 'utf8');
   for (const { asset } of LAZY_ASSETS)
     if (!mainText.includes(asset))
-      throw new Error(`the main script does not load ${asset} lazily: its import no longer matches its filter`);
+      throw new Error(
+        `the main script does not load ${asset} lazily: its import no longer matches its filter`,
+      );
   assets[MAIN_ASSET] = main;
   // The executable's scripts run in vm.Script, without a module loader: an import() left in them
   // would fail at run time (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). Node's own modules are
