@@ -106,8 +106,11 @@ async function supervise(
     return endLife(failureOutcome(error), config, { ...ports, tombstone });
   }
   keepSupervisingOnStrayErrors(logger);
+  // Compaction stops once the child has exited: a compaction during the ending (tombstone, exit)
+  // of a hundred sidecars at once delayed their exit (the benchmark's scale case).
   const stopCompaction = scheduleCompaction(new V8Heap(), clock, logger);
-  const outcome = await new Supervisor(config, { ...ports, podReadiness }).run();
+  const childExited = stopCompaction;
+  const outcome = await new Supervisor(config, { ...ports, podReadiness, childExited }).run();
   stopCompaction();
   return outcome.exitCode;
 }

@@ -53,6 +53,8 @@ export interface SupervisorPorts {
   readonly podReadiness?: PodReadiness;
   /** Liveness sockets; without them, a container killed from outside is only seen by timeouts. */
   readonly liveness?: Liveness;
+  /** Told once the child has exited: runtime work for its lifetime stops (heap compaction). */
+  readonly childExited?: () => void;
 }
 
 /**
@@ -253,6 +255,7 @@ export class Supervisor {
     const result = await child.exited;
     this.#childDone = true;
     for (const stop of this.#stopTimers.splice(0)) stop();
+    this.#ports.childExited?.();
     await this.#deathWatch.afterLeaderExit(child);
     const { ignoreCodeOnDeathDeps } = this.#config;
     return childOutcome(
