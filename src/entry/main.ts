@@ -106,11 +106,20 @@ async function supervise(
     return endLife(failureOutcome(error), config, { ...ports, tombstone });
   }
   keepSupervisingOnStrayErrors(logger);
-  // Compaction stops once the child has exited: a compaction during the ending (tombstone, exit)
-  // of a hundred sidecars at once delayed their exit (the benchmark's scale case).
-  const stopCompaction = scheduleCompaction(new V8Heap(), clock, logger);
-  const childExited = stopCompaction;
-  const outcome = await new Supervisor(config, { ...ports, podReadiness, childExited }).run();
+  // Heap compaction from the life's start (the graveyard prepared) until the child has exited:
+  // one during the ending of a hundred sidecars at once delayed their exit (the benchmark's scale
+  // case), and one scheduled before the graveyard was prepared landed there more often.
+  let stopCompaction = () => {};
+  const lifeBegun = () => {
+    stopCompaction = scheduleCompaction(new V8Heap(), clock, logger);
+  };
+  const childExited = () => stopCompaction();
+  const outcome = await new Supervisor(config, {
+    ...ports,
+    podReadiness,
+    lifeBegun,
+    childExited,
+  }).run();
   stopCompaction();
   return outcome.exitCode;
 }

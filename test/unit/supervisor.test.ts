@@ -946,18 +946,26 @@ t.test(
   },
 );
 
-t.test('the runtime is told once the child has exited, before the ending is written', async (t) => {
-  const pod = setup(configOf({}));
-  const told: number[] = [];
-  const running = new Supervisor(configOf({}), {
-    ...pod,
-    podReadiness: undefined,
-    childExited: () => told.push(pod.graveyard.writes.length),
-  }).run();
-  await settle();
-  t.same(told, [], 'not while the child runs');
-  const writesBefore = pod.graveyard.writes.length;
-  pod.launcher.child.exit({ exitCode: 0 });
-  await running;
-  t.same(told, [writesBefore], 'once, before the final tombstone');
-});
+t.test(
+  'the runtime is told when the life has begun and once the child has exited, before the ending is written',
+  async (t) => {
+    const pod = setup(configOf({}));
+    const told: number[] = [];
+    let begun = 0;
+    const running = new Supervisor(configOf({}), {
+      ...pod,
+      podReadiness: undefined,
+      lifeBegun: () => {
+        begun += 1;
+      },
+      childExited: () => told.push(pod.graveyard.writes.length),
+    }).run();
+    await settle();
+    t.equal(begun, 1, 'the life has begun, once');
+    t.same(told, [], 'not while the child runs');
+    const writesBefore = pod.graveyard.writes.length;
+    pod.launcher.child.exit({ exitCode: 0 });
+    await running;
+    t.same(told, [writesBefore], 'once, before the final tombstone');
+  },
+);

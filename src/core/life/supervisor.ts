@@ -53,7 +53,11 @@ export interface SupervisorPorts {
   readonly podReadiness?: PodReadiness;
   /** Liveness sockets; without them, a container killed from outside is only seen by timeouts. */
   readonly liveness?: Liveness;
-  /** Told once the child has exited: runtime work for its lifetime stops (heap compaction). */
+  /**
+   * Told when the life has begun (the graveyard prepared) and once the child has exited: the
+   * runtime's own work for that span (heap compaction) starts and stops with them.
+   */
+  readonly lifeBegun?: () => void;
   readonly childExited?: () => void;
 }
 
@@ -115,6 +119,7 @@ export class Supervisor {
     await this.#refuseNameInUse();
     await this.#ports.graveyard.prepare(name);
     this.#ports.logger.info(planOf(this.#config));
+    this.#ports.lifeBegun?.();
     await this.#startWatching();
     // Only a container that has something to wait for says so: others are born at once.
     const { birthDeps, birthChecks } = this.#config;
