@@ -1,8 +1,6 @@
 import { collectRawValues } from '../core/model/options.ts';
 import type { CommandLine } from './command-line.ts';
 
-export type { CommandLine } from './command-line.ts';
-
 /**
  * Reads the command line and the KUBEXIT_* variables of `env` into raw options. Most containers
  * give kubexit no options at all (`kubexit my-app --its-flags`, settings in the environment, as

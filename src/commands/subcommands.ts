@@ -49,7 +49,11 @@ export async function runSubcommand(
       collect,
       [],
     )
-    .option('--image <image>', 'the kubexit image of the install init container', IMAGE)
+    .option(
+      '--image <image>',
+      "the kubexit image: the install init container's, or the image volume's",
+      IMAGE,
+    )
     .option(
       '--image-volume',
       'mount the kubexit image as an image volume instead of copying it (Kubernetes 1.33+, ImageVolume feature gate; on by default from 1.35)',

@@ -1,7 +1,7 @@
 import type { KnownSettings } from '../model/config.ts';
 import { parseDuration } from '../model/duration.ts';
 import { describeError } from '../model/errors.ts';
-import { OPTION_SPECS } from '../model/options.ts';
+import { specOf } from '../model/options.ts';
 import type { Clock, HttpPoster, Logger } from '../ports.ts';
 import type { Outcome } from './outcome.ts';
 import { callShutdownUrls } from './shutdown-calls.ts';
@@ -26,8 +26,7 @@ export interface EndingPorts {
 /** Reasons that are kubexit's own failure (logged as errors); the rest are the child's story. */
 const FAILED_HERE = new Set(['birth-timeout', 'spawn-failed', 'config-error', 'internal-error']);
 /** The option's own default, for an ending whose configuration gave no valid one. */
-const DEFAULT_SHUTDOWN_TIMEOUT_MS =
-  parseDuration(OPTION_SPECS.find((spec) => spec.key === 'shutdownTimeout')?.default ?? '') ?? 0;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = parseDuration(specOf('shutdownTimeout').default ?? '') ?? 0;
 
 /**
  * The one way a container's life ends, whatever ended it — the child's exit, a death dependency,

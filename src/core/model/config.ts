@@ -11,13 +11,13 @@ import {
   LOG_LEVELS,
   type LogFormat,
   type LogLevel,
-  OPTION_SPECS,
   type OptionKey,
   oneOf,
   type RawOptions,
   type RawValue,
   RESTART_POLICIES,
   type RestartPolicy,
+  specOf,
   WATCH_MODES,
   type WatchMode,
 } from './options.ts';
@@ -186,8 +186,8 @@ export function parseConfig(raw: RawOptions, commandLineProblem?: string): Confi
 function givenOrDefault(raw: RawOptions, key: OptionKey): RawValue {
   const given = raw.values[key];
   if (given !== undefined && given.value !== '') return given;
-  const spec = OPTION_SPECS.find((s) => s.key === key);
-  return { value: spec?.default ?? '', source: spec?.env ?? key };
+  const spec = specOf(key);
+  return { value: spec.default ?? '', source: spec.env };
 }
 
 function parseName(raw: RawOptions, problems: Problems): string | undefined {
