@@ -12,10 +12,9 @@ import { HttpShutdownPoster, SystemProber } from '../adapters/system-prober.ts';
 import { V8Heap } from '../adapters/v8-heap.ts';
 import { parseCommandLine } from '../cli/cli.ts';
 import { isSubcommand } from '../commands/subcommand-names.ts';
-import { endLife } from '../core/life/ending.ts';
+import { endBeforeLife } from '../core/life/early-ending.ts';
 import { failureOutcome, type Outcome } from '../core/life/outcome.ts';
 import { Supervisor } from '../core/life/supervisor.ts';
-import { TombstoneWriter } from '../core/life/tombstone-writer.ts';
 import {
   type Config,
   ConfigError,
@@ -97,14 +96,6 @@ async function supervise(
     poster: new HttpShutdownPoster(),
     liveness: new SocketLiveness(config.graveyard),
   };
-  let podReadiness: PodReadiness | undefined;
-  try {
-    podReadiness = await apiMode(config, env, logger);
-  } catch (error) {
-    const tombstone = new TombstoneWriter(config.name, graveyard, logger);
-    await graveyard.prepare(config.name).catch(() => {});
-    return endLife(failureOutcome(error), config, { ...ports, tombstone });
-  }
   keepSupervisingOnStrayErrors(logger);
   // Heap compaction from the life's start (the graveyard prepared) until the child has exited:
   // one during the ending of a hundred sidecars at once delayed their exit (the benchmark's scale
@@ -116,7 +107,7 @@ async function supervise(
   const childExited = () => stopCompaction();
   const outcome = await new Supervisor(config, {
     ...ports,
-    podReadiness,
+    connectPod: () => apiMode(config, env, logger),
     lifeBegun,
     childExited,
   }).run();
@@ -138,8 +129,8 @@ function warnUnknownVariables(env: NodeJS.ProcessEnv, logger: Logger): void {
 }
 
 /**
- * Ends a container whose configuration could not be read, with whatever is known of it: the
- * tombstone when the name and graveyard are valid, the shutdown calls when their URLs are.
+ * Ends a container whose configuration could not be read: the core decides what may be written
+ * (endBeforeLife); here only the adapters for the settings that are valid are made.
  */
 async function endEarly(outcome: Outcome, known: KnownSettings): Promise<number> {
   const clock = new SystemClock();
@@ -150,20 +141,11 @@ async function endEarly(outcome: Outcome, known: KnownSettings): Promise<number>
     format: known.logFormat ?? 'text',
     now: () => clock.now(),
   });
-  let tombstone: TombstoneWriter | undefined;
-  let noTombstone =
-    'no tombstone can be written (the container name or the graveyard is not valid): containers that depend on this one will not see it end';
-  if (name !== undefined && known.graveyard?.startsWith('/')) {
-    const graveyard = new FsGraveyard(known.graveyard);
-    try {
-      await graveyard.prepare(name);
-      tombstone = new TombstoneWriter(name, graveyard, logger);
-    } catch (error) {
-      noTombstone = `could not write the tombstone either: ${describeError(error)}`;
-    }
-  }
-  const ports = { clock, logger, poster: new HttpShutdownPoster(), tombstone, noTombstone };
-  return endLife(outcome, known, ports);
+  const dir = name !== undefined && known.graveyard?.startsWith('/') ? known.graveyard : undefined;
+  const located =
+    dir === undefined ? {} : { graveyard: new FsGraveyard(dir), liveness: new SocketLiveness(dir) };
+  const ports = { clock, logger, poster: new HttpShutdownPoster(), ...located };
+  return endBeforeLife(outcome, { ...known, name }, ports);
 }
 
 function loggerFor(config: Config, clock: SystemClock): StreamLogger {

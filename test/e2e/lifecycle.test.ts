@@ -210,3 +210,39 @@ t.test(
     t.equal(restarted.code, 0);
   },
 );
+
+// Every path that can end a container before its supervisor runs obeys the same rule: a name held
+// by a live container is never written by another (a false death would stop its dependents).
+for (const [path, env] of [
+  ['an invalid option', { KUBEXIT_GRACE_PERIOD: 'x' }],
+  [
+    'unusable API-mode credentials',
+    {
+      KUBEXIT_POD_NAME: 'pod',
+      KUBEXIT_NAMESPACE: 'ns',
+      KUBEXIT_BIRTH_DEPS: 'side',
+      KUBECONFIG: '/nonexistent/kubeconfig',
+    },
+  ],
+] as const) {
+  t.test(
+    `a second container of a live one's name with ${path}: exit 2, and the first's tombstone is untouched`,
+    async (t) => {
+      const graveyard = t.testdir();
+      const first = startContainer(graveyard, 'main', LONG_RUNNING);
+      await first.logged(/started sh/);
+      const side = startContainer(graveyard, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' });
+      await side.logged(/started sh/);
+      const before = tombstoneText(graveyard, 'main');
+      const second = await startContainer(graveyard, 'main', ['true'], env).finished;
+      t.equal(second.code, 2);
+      t.match(second.stderr, /another container of this pod runs as KUBEXIT_NAME=main/);
+      t.equal(tombstoneText(graveyard, 'main'), before, "the first's tombstone is untouched");
+      first.process.kill('SIGTERM');
+      t.equal((await first.finished).code, 143);
+      const ended = await side.finished;
+      t.equal(ended.code, 0);
+      t.match(ended.stderr, /death dependency "main" \(exit 143\)/, 'stopped by the real end');
+    },
+  );
+}

@@ -91,3 +91,13 @@ t.test('src/ shows its layers: no loose files', async (t) => {
     [],
   );
 });
+
+t.test(
+  'one place decides who writes a tombstone: writers are made only by the name claim',
+  async (t) => {
+    const makers = [...graph.keys()].filter((file) =>
+      /new TombstoneWriter\(/.test(readFileSync(join(SRC, file), 'utf8')),
+    );
+    t.same(makers, ['core/life/name-claim.ts']);
+  },
+);

@@ -33,7 +33,7 @@ function setup(config: Config, { apiMode = false } = {}) {
     podReadiness: new FakePodReadiness(),
     liveness: new FakeLiveness(),
   };
-  const wired = apiMode ? ports : { ...ports, podReadiness: undefined };
+  const wired = apiMode ? { ...ports, connectPod: async () => ports.podReadiness } : ports;
   const start = () => new Supervisor(config, wired).run();
   return { ...ports, child: ports.launcher.child, start };
 }
@@ -954,7 +954,6 @@ t.test(
     let begun = 0;
     const running = new Supervisor(configOf({}), {
       ...pod,
-      podReadiness: undefined,
       lifeBegun: () => {
         begun += 1;
       },

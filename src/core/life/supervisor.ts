@@ -23,6 +23,7 @@ import { Changes } from './changes.ts';
 import { DeathWatch } from './death-watch.ts';
 import { DependencyView } from './dependency-view.ts';
 import { endLife } from './ending.ts';
+import { claimName, REFUSED_WRITES_NOTHING } from './name-claim.ts';
 import {
   childOutcome,
   failureOutcome,
@@ -31,7 +32,7 @@ import {
   spawnFailure,
 } from './outcome.ts';
 import { pollUntilReady } from './readiness-poll.ts';
-import { TombstoneWriter } from './tombstone-writer.ts';
+import type { TombstoneWriter } from './tombstone-writer.ts';
 
 /**
  * Dependencies' tombstones are re-read this often whatever the watcher says: inotify drops events
@@ -49,8 +50,11 @@ export interface SupervisorPorts {
   readonly logger: Logger;
   readonly prober: Prober;
   readonly poster: HttpPoster;
-  /** Present in Kubernetes API mode only. */
-  readonly podReadiness?: PodReadiness;
+  /**
+   * Kubernetes API mode: connects to the pod's status, once the name is this container's. Its
+   * failure (unusable credentials) ends the life like any other, through the same claim.
+   */
+  readonly connectPod?: () => Promise<PodReadiness | undefined>;
   /** Liveness sockets; without them, a container killed from outside is only seen by timeouts. */
   readonly liveness?: Liveness;
   /**
@@ -70,15 +74,15 @@ export class Supervisor {
   readonly #config: Config;
   readonly #ports: SupervisorPorts;
   readonly #view: DependencyView;
-  readonly #tombstone: TombstoneWriter;
+  /** This container's tombstone, once the name is claimed; never another live container's. */
+  #tombstone: TombstoneWriter | undefined;
+  #podReadiness: PodReadiness | undefined;
   readonly #deathWatch: DeathWatch;
   readonly #changes = new Changes();
   readonly #stopTimers: Array<() => void> = [];
   #child: Child | undefined;
   #childDone = false;
   #terminatedBy: SignalName | undefined;
-  /** Set when another live supervisor has this name: its tombstone must stay untouched. */
-  #writesNothing = false;
   /** A dependency the pod's spec doesn't have (API mode): the configuration is wrong. */
   #podProblem: SupervisorError | undefined;
   /** The first stop signal kubexit received and forwarded to the running child. */
@@ -88,7 +92,6 @@ export class Supervisor {
     this.#config = config;
     this.#ports = ports;
     this.#view = new DependencyView(dependencyNames(config), ports);
-    this.#tombstone = new TombstoneWriter(config.name, ports.graveyard, ports.logger);
     this.#deathWatch = new DeathWatch(config, ports, this.#view);
   }
 
@@ -104,27 +107,36 @@ export class Supervisor {
       unsubscribe();
       this.#deathWatch.cancel();
       for (const stop of this.#stopTimers) stop();
-      this.#ports.podReadiness?.close();
+      this.#podReadiness?.close();
       this.#view.close();
       await this.#ports.watcher.close().catch(() => {});
     }
-    const tombstone = this.#writesNothing ? undefined : this.#tombstone;
-    const settings = { ...this.#config, restartPolicy: this.#deathWatch.restartPolicy };
-    await endLife(outcome, settings, { ...this.#ports, tombstone });
+    const tombstone = this.#tombstone;
+    if (tombstone === undefined)
+      // The name is another live container's (or was never claimed): its tombstone and its
+      // shutdown calls are not this container's to make.
+      await endLife(outcome, {}, { ...this.#ports, noTombstone: REFUSED_WRITES_NOTHING });
+    else {
+      const settings = { ...this.#config, restartPolicy: this.#deathWatch.restartPolicy };
+      await endLife(outcome, settings, { ...this.#ports, tombstone });
+    }
     return outcome;
   }
 
   async #live(): Promise<Outcome> {
     const { name } = this.#config;
-    await this.#refuseNameInUse();
+    const claim = await claimName(name, this.#ports);
+    if (!claim.owned) throw claim.refusal;
+    this.#tombstone = claim.tombstone;
     await this.#ports.graveyard.prepare(name);
     this.#ports.logger.info(planOf(this.#config));
+    this.#podReadiness = await this.#ports.connectPod?.();
     this.#ports.lifeBegun?.();
     await this.#startWatching();
     // Only a container that has something to wait for says so: others are born at once.
     const { birthDeps, birthChecks } = this.#config;
     if (birthDeps.length + birthChecks.length > 0)
-      await this.#tombstone.recordWaiting(this.#ports.clock.now());
+      await this.#ownTombstone().recordWaiting(this.#ports.clock.now());
     const blocked = await new BirthWait(this.#config, this.#ports, this.#view).run({
       changes: this.#changes,
       interrupted: () => this.#interrupted(),
@@ -137,30 +149,21 @@ export class Supervisor {
     return this.#runChild();
   }
 
-  /**
-   * Two containers given one name would share one tombstone: the second would take the first's
-   * socket and write its own death over the first's life. While a live supervisor holds the
-   * name's socket, this one ends at once (exit 2) and writes nothing. A restart after the first
-   * is gone finds nobody on the socket and goes on.
-   */
-  async #refuseNameInUse(): Promise<void> {
-    const { name } = this.#config;
-    if (!(await this.#ports.liveness?.isSurelyHeld(name))) return;
-    this.#writesNothing = true;
-    throw new SupervisorError(
-      `another container of this pod runs as KUBEXIT_NAME=${name} (it holds ${this.#ports.graveyard.dir}/.${name}.sock): give each container its own name; this one writes nothing, so the other's tombstone stays its own`,
-      EXIT_CODES.config,
-    );
-  }
-
   async #holdLivenessSocket(): Promise<void> {
     const liveness = this.#ports.liveness;
     if (liveness === undefined) return;
-    if (await liveness.hold(this.#config.name)) this.#tombstone.holdsLivenessSocket();
+    if (await liveness.hold(this.#config.name)) this.#ownTombstone().holdsLivenessSocket();
     else
       this.#ports.logger.warn(
         `could not hold a liveness socket in ${this.#ports.graveyard.dir} (a filesystem without unix sockets, or a name too long for one): if this container is killed from outside, dependents will not notice`,
       );
+  }
+
+  /** The tombstone writer, which the life has from its claim on; never used before it. */
+  #ownTombstone(): TombstoneWriter {
+    if (this.#tombstone === undefined)
+      throw new Error('the tombstone is written before the name is claimed');
+    return this.#tombstone;
   }
 
   /** Why the child must not start after all, if anything says so now. */
@@ -185,7 +188,7 @@ export class Supervisor {
     this.#deathWatch.reportUnseen();
     // API mode, as kubexit: the pod's status says when a birth dependency is ready. Until its
     // first answer nothing is; if the API refuses (RBAC), tombstones alone decide.
-    const podReadiness = this.#ports.podReadiness;
+    const podReadiness = this.#podReadiness;
     if (podReadiness === undefined) return;
     this.#view.setApiReady(new Set());
     podReadiness.start((ready, facts) => {
@@ -253,7 +256,7 @@ export class Supervisor {
     if (this.#terminatedBy !== undefined) child.signalGroup(this.#terminatedBy);
     // While the child starts: nobody follows the socket before the tombstone that names it.
     await this.#holdLivenessSocket();
-    await this.#tombstone.recordBirth(born, this.#config.readyCheck !== undefined);
+    await this.#ownTombstone().recordBirth(born, this.#config.readyCheck !== undefined);
     await this.#warmUp();
     this.#watchOwnReadiness();
     this.#onDependencyChange();
@@ -295,7 +298,7 @@ export class Supervisor {
     const poll = pollUntilReady(check, this.#ports, { intervalMs, timeoutMs, onResult });
     void poll.ready.then(async () => {
       this.#ports.logger.info(`ready: ${describeCheck(check)} passed (${last})`);
-      await this.#tombstone.ready(this.#ports.clock.now());
+      await this.#ownTombstone().ready(this.#ports.clock.now());
     });
     this.#stopTimers.push(() => poll.cancel());
   }
