@@ -1,8 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { Container, startContainer, tombstoneText } from '../helpers/kubexit.ts';
+import {
+  AS_OTHER_USER,
+  kubexitForOtherUser,
+  otherUserSkip,
+  readableScratchDir,
+} from '../helpers/other-user.ts';
 import { TestHttpServer } from '../helpers/servers.ts';
 
 /*
@@ -11,7 +17,6 @@ import { TestHttpServer } from '../helpers/servers.ts';
  * cause prints a stack trace, and no secret is printed.
  */
 
-const root = process.getuid?.() === 0;
 const STACK = /\n\s+at /;
 
 /** A stand-in for the Istio proxy's admin port: records the quitquitquit it is sent. */
@@ -111,15 +116,17 @@ t.test(
 
 t.test(
   'under umask 077, tombstones stay readable to a dependent running as another user',
-  { skip: root ? false : 'needs root to run containers as other users' },
+  { skip: otherUserSkip() },
   async (t) => {
-    const dir = t.testdir({ graveyard: {} });
+    const dir = readableScratchDir('kubexit-umask-');
     const graveyard = join(dir, 'graveyard');
+    mkdirSync(graveyard);
     chmodSync(graveyard, 0o1777);
     const side = new Container(
-      ['sh', '-c', 'sleep 300 & wait'],
+      [...kubexitForOtherUser(), 'sh', '-c', 'sleep 300 & wait'],
       { KUBEXIT_NAME: 'side', KUBEXIT_GRAVEYARD: graveyard, KUBEXIT_DEATH_DEPS: 'main' },
-      ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups'],
+      AS_OTHER_USER,
+      { raw: true },
     );
     await side.logged(/started sh/);
     const main = new Container(['true'], { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: graveyard }, [
@@ -138,18 +145,20 @@ t.test(
 
 t.test(
   "a sticky graveyard holding another user's file at our name fails at start: exit 2, clear message",
-  { skip: root ? false : 'needs root to create files of other users' },
+  { skip: otherUserSkip() },
   async (t) => {
-    const dir = t.testdir({ graveyard: {} });
+    const dir = readableScratchDir('kubexit-sticky-');
     const graveyard = join(dir, 'graveyard');
+    mkdirSync(graveyard);
     chmodSync(graveyard, 0o1777);
     writeFileSync(join(graveyard, 'main'), 'Born: "2026-01-01T00:00:00Z"\n');
     chownSync(join(graveyard, 'main'), 1001, 1001);
     const marker = join(dir, 'ran');
     const ended = await new Container(
-      ['touch', marker],
+      [...kubexitForOtherUser(), 'touch', marker],
       { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: graveyard },
-      ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups'],
+      AS_OTHER_USER,
+      { raw: true },
     ).finished;
     t.equal(ended.code, 2);
     t.match(
@@ -162,17 +171,17 @@ t.test(
 
 t.test(
   'a root-owned graveyard (a fresh Docker volume) and a non-root container: exit 2, naming uid and fix',
-  { skip: root ? false : 'needs root to make a directory another user cannot write' },
+  { skip: otherUserSkip() },
   async (t) => {
-    const dir = t.testdir({ graveyard: {} });
+    const dir = readableScratchDir('kubexit-root-owned-');
     const graveyard = join(dir, 'graveyard');
-    chmodSync(dir, 0o755);
-    chmodSync(graveyard, 0o755);
+    mkdirSync(graveyard, { mode: 0o755 });
     const marker = join(dir, 'ran');
     const ended = await new Container(
-      ['touch', marker],
+      [...kubexitForOtherUser(), 'touch', marker],
       { KUBEXIT_NAME: 'main', KUBEXIT_GRAVEYARD: graveyard },
-      ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups'],
+      AS_OTHER_USER,
+      { raw: true },
     ).finished;
     t.equal(ended.code, 2);
     t.match(

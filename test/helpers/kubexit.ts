@@ -18,15 +18,21 @@ export interface Finished {
 
 /**
  * The test runner's environment without the variables that choose what to test (KUBEXIT_BIN: a
- * supervisor would rightly warn about it as unknown) and without the runner's NODE_OPTIONS: tap
- * loads a module of its own into every Node process through it, with signal handlers of its own,
- * so kubexit run from the sources would not be the kubexit users run (a SIGTERM during start-up
- * found that module's handler alone, which re-raised it: the stress run's flake).
+ * supervisor would rightly warn about it as unknown).
  */
 export function testRunnerEnv(): NodeJS.ProcessEnv {
   const { KUBEXIT_BIN: _bin, NODE_OPTIONS: _options, ...rest } = process.env;
   return rest;
 }
+
+/**
+ * Every supervisor is started through `env -u NODE_OPTIONS`, which then execs it (same pid): tap
+ * puts a module of its own into NODE_OPTIONS of every process the tests spawn, whatever env they
+ * pass, and that module's signal handlers would make kubexit run from the sources another
+ * kubexit than users run (a SIGTERM during start-up found its handler alone, which re-raised it:
+ * the stress run's flake). Removing the variable from the env given to spawn is not enough.
+ */
+const WITHOUT_NODE_OPTIONS = ['env', '-u', 'NODE_OPTIONS'];
 
 /** A running supervisor: its process, its output so far, and how it ended. */
 export class Container {
@@ -46,9 +52,8 @@ export class Container {
     { raw = false } = {},
   ) {
     const kubexit = raw ? [] : binCommand();
-    const command = launcher.length > 0 ? (launcher[0] as string) : (kubexit[0] as string);
-    const prefix = launcher.length > 0 ? [...launcher.slice(1), ...kubexit] : kubexit.slice(1);
-    this.process = spawn(command as string, [...prefix, ...args], {
+    const [command, ...rest] = [...WITHOUT_NODE_OPTIONS, ...launcher, ...kubexit, ...args];
+    this.process = spawn(command as string, rest, {
       env: { ...testRunnerEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { binCommand, KUBEXIT_BIN } from './kubexit.ts';
+import { scratchDir } from './temp.ts';
+
+/** Runs what follows as uid/gid 1000 with no supplementary groups: a container's non-root user. */
+export const AS_OTHER_USER = ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups'];
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Why tests that run kubexit as another user can't run here (to skip them with the reason), or
+ * false when they can: they need root to switch users, and setpriv to do it.
+ */
+export function otherUserSkip(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root to run containers as other users';
+  if (spawnSync('setpriv', ['--version']).status !== 0)
+    return 'needs setpriv (Debian: util-linux) to run containers as other users';
+  return false;
+}
+
+/** Whether uid 1000 can run `command` here (every directory on its way must let it in). */
+function runsAsOtherUser(command: readonly string[]): boolean {
+  const [file, ...rest] = command;
+  const probe = spawnSync(AS_OTHER_USER[0] as string, [
+    ...AS_OTHER_USER.slice(1),
+    file as string,
+    ...rest,
+    '--version',
+  ]);
+  return probe.status === 0;
+}
+
+let cached: string[] | undefined;
+
+/**
+ * A kubexit that uid 1000 can run: the one under test when it can (a checkout under /srv), else
+ * a copy it can read. A checkout in /root (0700, where root's clones usually go) can't be entered
+ * by another user: the sources are bundled into a readable directory with a copy of this Node,
+ * or the built executable is copied there.
+ */
+export function kubexitForOtherUser(): string[] {
+  if (cached !== undefined) return cached;
+  const command = binCommand();
+  if (runsAsOtherUser(command)) {
+    cached = command;
+    return cached;
+  }
+  const dir = readableScratchDir('kubexit-other-user-');
+  if (!KUBEXIT_BIN.endsWith('.js')) {
+    const copy = join(dir, 'kubexit');
+    copyFileSync(KUBEXIT_BIN, copy);
+    chmodSync(copy, 0o755);
+    cached = [copy];
+  } else cached = [copyOfNode(dir), bundleSources(dir)];
+  if (!runsAsOtherUser(cached)) throw new Error(`uid 1000 can't run the copy of kubexit in ${dir}`);
+  return cached;
+}
+
+function copyOfNode(dir: string): string {
+  const node = join(dir, 'node');
+  copyFileSync(process.execPath, node);
+  chmodSync(node, 0o755);
+  return node;
+}
+
+/**
+ * The sources as ES modules with their dependencies inside (esbuild): what `node bin/kubexit.js`
+ * runs, readable without the checkout. The banner gives bundled CommonJS code its `require`.
+ */
+function bundleSources(dir: string): string {
+  const esbuild = join(REPO, 'node_modules', '.bin', 'esbuild');
+  const banner =
+    "import{createRequire as __kubexitRequire}from'node:module';const require=__kubexitRequire(import.meta.url);";
+  const built = spawnSync(
+    esbuild,
+    [
+      join(REPO, 'bin', 'kubexit.js'),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--splitting',
+      '--target=node24',
+      '--log-level=warning',
+      `--outdir=${dir}`,
+      '--out-extension:.js=.mjs',
+      `--banner:js=${banner}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (built.status !== 0) throw new Error(`bundling the sources failed: ${built.stderr}`);
+  return join(dir, 'kubexit.mjs');
+}
+
+/** A scratch directory another user can enter and read (mkdtemp makes them 0700). */
+export function readableScratchDir(prefix: string): string {
+  const dir = scratchDir(prefix);
+  chmodSync(dir, 0o755);
+  return dir;
+}
