@@ -32,7 +32,7 @@ export function testRunnerEnv(): NodeJS.ProcessEnv {
  * kubexit than users run (a SIGTERM during start-up found its handler alone, which re-raised it:
  * the stress run's flake). Removing the variable from the env given to spawn is not enough.
  */
-const WITHOUT_NODE_OPTIONS = ['env', '-u', 'NODE_OPTIONS'];
+export const WITHOUT_NODE_OPTIONS = ['env', '-u', 'NODE_OPTIONS'];
 
 /** A running supervisor: its process, its output so far, and how it ended. */
 export class Container {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binCommand, KUBEXIT_BIN } from './kubexit.ts';
+import { binCommand, KUBEXIT_BIN, WITHOUT_NODE_OPTIONS } from './kubexit.ts';
 import { scratchDir } from './temp.ts';
 
 /** Runs what follows as uid/gid 1000 with no supplementary groups: a container's non-root user. */
@@ -23,14 +23,8 @@ export function otherUserSkip(): string | false {
 
 /** Whether uid 1000 can run `command` here (every directory on its way must let it in). */
 function runsAsOtherUser(command: readonly string[]): boolean {
-  const [file, ...rest] = command;
-  const probe = spawnSync(AS_OTHER_USER[0] as string, [
-    ...AS_OTHER_USER.slice(1),
-    file as string,
-    ...rest,
-    '--version',
-  ]);
-  return probe.status === 0;
+  const [file, ...rest] = [...WITHOUT_NODE_OPTIONS, ...AS_OTHER_USER, ...command, '--version'];
+  return spawnSync(file as string, rest).status === 0;
 }
 
 let cached: string[] | undefined;
