@@ -17,6 +17,7 @@ export interface InjectCommandOptions {
   readonly meshNative?: boolean;
   readonly imageVolume?: boolean;
   readonly nativeSidecars?: boolean;
+  readonly podFailurePolicy?: boolean;
 }
 
 /**
@@ -45,6 +46,11 @@ export async function runInject(
       );
     entrypoints.set(entry.slice(0, equals), entry.slice(equals + 1));
   }
+  if (options.podFailurePolicy === true && options.nativeSidecars === true)
+    throw new SupervisorError(
+      'kubexit inject: --pod-failure-policy and --native-sidecars exclude each other: the policy is for kubexit configuration errors, and native sidecars run no kubexit',
+      EXIT_CODES.config,
+    );
   if (options.imageVolume === true && options.nativeSidecars === true)
     throw new SupervisorError(
       'kubexit inject: --image-volume and --native-sidecars exclude each other: native sidecars need no kubexit',
@@ -58,6 +64,7 @@ export async function runInject(
     image: options.image,
     imageVolume: options.imageVolume === true,
     nativeSidecars: options.nativeSidecars === true,
+    podFailurePolicy: options.podFailurePolicy === true,
   };
   const notice: Notice = (kind, message) =>
     process.stderr.write(`kubexit inject: ${kind}: ${message}\n`);
@@ -66,6 +73,11 @@ export async function runInject(
   let changed = false;
   for (const file of inputs) {
     const before = file === '-' ? await readStdin() : await readInput(file);
+    if (file === '-' && before.trim() === '')
+      throw new SupervisorError(
+        'kubexit inject: standard input is empty: give the manifest on stdin or as a file argument; with docker run or kubectl run, -i is needed for stdin to reach kubexit',
+        EXIT_CODES.config,
+      );
     let after: string;
     try {
       after = inject(before, settings, notice);

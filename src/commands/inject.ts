@@ -8,6 +8,7 @@ import {
   YamlDocumentEditor,
   YamlText,
 } from './manifest-editor.ts';
+import { addPodFailurePolicy, jobSpecPath } from './pod-failure-policy.ts';
 
 /**
  * `kubexit inject`: wires kubexit into Kubernetes manifests, the edit users otherwise make by
@@ -33,6 +34,8 @@ export interface InjectOptions {
   readonly imageVolume?: boolean;
   /** Rewrite the sidecars as native sidecars instead of wrapping anything in kubexit. */
   readonly nativeSidecars?: boolean;
+  /** Give Jobs a podFailurePolicy that fails them at once on a kubexit configuration error. */
+  readonly podFailurePolicy?: boolean;
 }
 
 export type Mesh = 'istio' | 'linkerd';
@@ -190,7 +193,19 @@ function injectObject(
   for (const container of containersOf(template.spec, 'containers')) seen.add(nameOf(container));
   const named = `${where} (${data.kind} ${isData(data.metadata) ? (data.metadata.name ?? '(unnamed)') : '(unnamed)'})`;
   const pod = new Pod(template, editor, options, named, notice);
-  return options.nativeSidecars === true ? pod.toNativeSidecars() : pod.inject();
+  if (options.nativeSidecars === true) return pod.toNativeSidecars();
+  const changed = pod.inject();
+  const specPath = jobSpecPath(data, path);
+  if (options.podFailurePolicy !== true || specPath === undefined) return changed;
+  const note = (message: string) => notice('note', `${named}: ${message}`);
+  const wrapped = containersOf(template.spec, 'containers').some((c) => firstWord(c) === KUBEXIT);
+  if (!changed && !wrapped) {
+    note('no podFailurePolicy added: no container of this pod runs kubexit');
+    return changed;
+  }
+  const jobSpec = specPath.slice(path.length).reduce<unknown>((o, key) => (o as Data)?.[key], data);
+  const restartPolicy = String(template.spec.restartPolicy ?? 'Always');
+  return addPodFailurePolicy(jobSpec as Data, specPath, restartPolicy, editor, note) || changed;
 }
 
 interface PodTemplate {

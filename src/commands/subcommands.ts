@@ -65,6 +65,11 @@ export async function runSubcommand(
       false,
     )
     .option(
+      '--pod-failure-policy',
+      'give Jobs and CronJobs a podFailurePolicy: a kubexit configuration error (exit 2) fails the Job at once, disruptions are not counted (needs restartPolicy Never)',
+      false,
+    )
+    .option(
       '--diff',
       'show what would change instead of the result (exit 1 when anything would)',
       false,

@@ -123,6 +123,15 @@ export interface Prober {
   probe(check: CheckSpec, timeoutMs: number): Promise<ProbeResult>;
 }
 
+/**
+ * The kubelet's termination message file: why this container ended, where `kubectl describe pod`
+ * and `.status.containerStatuses[].state.terminated.message` show it.
+ */
+export interface TerminationLog {
+  /** Writes the message where the kubelet reads it, if it may; never throws. */
+  write(message: string): void;
+}
+
 /** Calls shutdown endpoints. */
 export interface HttpPoster {
   /** One POST, bounded by `timeoutMs`; ok when it answers 2xx; never throws. */

@@ -9,6 +9,7 @@ import { stderrSink } from '../adapters/stderr-sink.ts';
 import { StreamLogger } from '../adapters/stream-logger.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { HttpShutdownPoster, SystemProber } from '../adapters/system-prober.ts';
+import { FileTerminationLog } from '../adapters/termination-log.ts';
 import { V8Heap } from '../adapters/v8-heap.ts';
 import { parseCommandLine } from '../cli/cli.ts';
 import { isSubcommand } from '../commands/subcommand-names.ts';
@@ -25,6 +26,7 @@ import {
 import { describeError, isSupervisorError } from '../core/model/errors.ts';
 import { EXIT_CODES } from '../core/model/exit-codes.ts';
 import { containerNameProblem, isSafeName } from '../core/model/names.ts';
+import { DEFAULT_TERMINATION_LOG } from '../core/model/options.ts';
 import { redactSecrets } from '../core/model/redact.ts';
 import { unknownVariables } from '../core/model/unknown-variables.ts';
 import type { Logger, PodReadiness } from '../core/ports.ts';
@@ -95,6 +97,7 @@ async function supervise(
     prober: new SystemProber(),
     poster: new HttpShutdownPoster(),
     liveness: new SocketLiveness(config.graveyard),
+    terminationLog: new FileTerminationLog(config.terminationLog, logger),
   };
   keepSupervisingOnStrayErrors(logger);
   // Heap compaction from the life's start (the graveyard prepared) until the child has exited:
@@ -144,7 +147,12 @@ async function endEarly(outcome: Outcome, known: KnownSettings): Promise<number>
   const dir = name !== undefined && known.graveyard?.startsWith('/') ? known.graveyard : undefined;
   const located =
     dir === undefined ? {} : { graveyard: new FsGraveyard(dir), liveness: new SocketLiveness(dir) };
-  const ports = { clock, logger, poster: new HttpShutdownPoster(), ...located };
+  // An invalid --termination-log still leaves the kubelet's own file to say why.
+  const terminationLog = new FileTerminationLog(
+    known.terminationLog ?? DEFAULT_TERMINATION_LOG,
+    logger,
+  );
+  const ports = { clock, logger, poster: new HttpShutdownPoster(), terminationLog, ...located };
   return endBeforeLife(outcome, { ...known, name }, ports);
 }
 

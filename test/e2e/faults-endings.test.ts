@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { Container, startContainer, tombstoneText } from '../helpers/kubexit.ts';
@@ -205,4 +213,47 @@ t.test('status survives impossible times and never prints control characters raw
     ended.stdout.includes(String.fromCharCode(27)),
     'no escape character reaches the terminal',
   );
+});
+
+// The kubelet's termination message: what `kubectl describe pod` shows as the container's Message.
+t.test(
+  'why it ended goes to the termination message file: a configuration error, a death dependency',
+  async (t) => {
+    const dir = t.testdir({ 'main-log': '', 'side-log': '' });
+    const graveyard = join(dir, 'graveyard');
+    const bad = await new Container(['true'], {
+      KUBEXIT_NAME: 'bad',
+      KUBEXIT_GRAVEYARD: graveyard,
+      KUBEXIT_GRACE_PERIOD: 'x',
+      KUBEXIT_TERMINATION_LOG: join(dir, 'main-log'),
+    }).finished;
+    t.equal(bad.code, 2);
+    t.match(
+      readFileSync(join(dir, 'main-log'), 'utf8'),
+      /^kubexit: exit 2 \(config-error\): invalid configuration: KUBEXIT_GRACE_PERIOD="x"/,
+    );
+    const side = startContainer(graveyard, 'side', ['sh', '-c', 'sleep 300 & wait'], {
+      KUBEXIT_DEATH_DEPS: 'main',
+      KUBEXIT_TERMINATION_LOG: join(dir, 'side-log'),
+    });
+    await side.logged(/started sh/);
+    t.equal((await startContainer(graveyard, 'main', ['true']).finished).code, 0);
+    t.equal((await side.finished).code, 0);
+    t.match(
+      readFileSync(join(dir, 'side-log'), 'utf8'),
+      /^kubexit: exit 0 \(death-deps: main\): child was killed by SIGTERM \(exit 143\)/,
+    );
+  },
+);
+
+t.test('outside Kubernetes no termination message file is created', async (t) => {
+  const dir = t.testdir();
+  const missing = join(dir, 'termination-log');
+  const ended = await new Container(['true'], {
+    KUBEXIT_NAME: 'main',
+    KUBEXIT_GRAVEYARD: join(dir, 'graveyard'),
+    KUBEXIT_TERMINATION_LOG: missing,
+  }).finished;
+  t.equal(ended.code, 0);
+  t.notOk(existsSync(missing));
 });

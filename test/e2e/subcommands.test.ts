@@ -167,3 +167,39 @@ t.test('status DIR works as --graveyard DIR', async (t) => {
   t.equal(ended.code, 0, ended.stderr);
   t.match(ended.stdout, /main\s+dead\s+.*143 \(SIGTERM\)\s+stopped/);
 });
+
+t.test(
+  'kubexit inject with nothing on stdin (docker run without -i): exit 2, naming -i',
+  async (t) => {
+    const { spawnSync } = await import('node:child_process');
+    const { binCommand } = await import('../helpers/kubexit.ts');
+    const [command, ...prefix] = binCommand();
+    for (const args of [['inject'], ['inject', '-']]) {
+      const ended = spawnSync(command as string, [...prefix, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      });
+      t.equal(ended.status, 2, args.join(' '));
+      t.equal(ended.stdout, '');
+      t.match(ended.stderr, /standard input is empty.*-i is needed/);
+    }
+  },
+);
+
+t.test('kubexit inject --pod-failure-policy gives a Job the policy, once', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { binCommand } = await import('../helpers/kubexit.ts');
+  const [command, ...prefix] = binCommand();
+  const run = (input: string) =>
+    spawnSync(
+      command as string,
+      [...prefix, 'inject', '--pod-failure-policy', '--sidecar', 'gateway', '-'],
+      { input, encoding: 'utf8' },
+    );
+  const plain = readFileSync(new URL('../inject/pod-failure-policy.yaml', import.meta.url), 'utf8');
+  const once = run(plain);
+  t.equal(once.status, 0, once.stderr);
+  t.match(once.stdout, /podFailurePolicy:\n {4}rules:\n {6}- action: FailJob/);
+  t.match(once.stderr, /note: document 1 \(Job export\): podFailurePolicy added/);
+  t.equal(run(once.stdout).stdout, once.stdout, 'a second run changes nothing');
+});

@@ -48,7 +48,7 @@ t.test(
     await set('main', died(0));
     watch.check(child);
     t.same(child.signals, ['SIGINT']);
-    t.equal(watch.stopped, true);
+    t.same(watch.stoppedBy, ['main']);
     t.match(
       logger.messages('info').at(-1),
       /death dependency "main" \(exit 0\) died: stopping the child with SIGINT, SIGKILL in 5s/,

@@ -44,6 +44,7 @@ const CASES: Record<string, InjectOptions> = {
   'image-volume.yaml': options({ imageVolume: true }),
   'native-sidecars.yaml': options({ nativeSidecars: true }),
   'mesh-native.yaml': options({ mesh: 'linkerd', meshNative: true }),
+  'pod-failure-policy.yaml': options({ sidecars: ['gateway'], podFailurePolicy: true }),
 };
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {

@@ -9,18 +9,21 @@ import {
 import { ConfigError } from '../../src/core/model/config.ts';
 
 t.test("the child's end: its own code, or 0 when death dependencies stopped it", async (t) => {
-  t.match(childOutcome({ exitCode: 3 }, false, true), { exitCode: 3, reason: 'exited' });
-  t.match(childOutcome({ signal: 'SIGKILL' }, false, true), {
+  t.match(childOutcome({ exitCode: 3 }, undefined, true), { exitCode: 3, reason: 'exited' });
+  t.match(childOutcome({ signal: 'SIGKILL' }, undefined, true), {
     exitCode: 137,
     reason: 'exited',
     signal: 'SIGKILL',
   });
-  t.match(childOutcome({ signal: 'SIGTERM' }, true, true), { exitCode: 0, reason: 'death-deps' });
-  t.match(childOutcome({ signal: 'SIGTERM' }, true, false), {
+  t.match(childOutcome({ signal: 'SIGTERM' }, ['main'], true), {
+    exitCode: 0,
+    reason: 'death-deps',
+  });
+  t.match(childOutcome({ signal: 'SIGTERM' }, ['main'], false), {
     exitCode: 143,
     reason: 'death-deps',
   });
-  t.match(childOutcome({ exitCode: 143 }, false, true, 'SIGTERM'), {
+  t.match(childOutcome({ exitCode: 143 }, undefined, true, 'SIGTERM'), {
     exitCode: 143,
     reason: 'stopped',
     message: /after kubexit received SIGTERM and forwarded it/,

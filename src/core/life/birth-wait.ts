@@ -2,12 +2,11 @@ import { type CheckSpec, describeCheck } from '../model/checks.ts';
 import type { Config } from '../model/config.ts';
 import { deadBirthDeps, pendingBirthDeps } from '../model/dependency-rules.ts';
 import { formatDuration } from '../model/duration.ts';
-import { EXIT_CODES } from '../model/exit-codes.ts';
 import { describeState } from '../model/tombstone-state.ts';
 import type { Clock, Logger, Prober } from '../ports.ts';
 import type { Changes } from './changes.ts';
 import type { DependencyView } from './dependency-view.ts';
-import type { Outcome } from './outcome.ts';
+import { birthTimeout, type Outcome } from './outcome.ts';
 import { pollUntilReady, type ReadinessPoll } from './readiness-poll.ts';
 
 /** How often a still-waiting container says what it waits for. */
@@ -154,8 +153,8 @@ export class BirthWait {
       return undefined;
     }
     if (timedOut) {
-      const message = `birth dependencies not ready after ${formatDuration(birthTimeoutMs)}: ${this.#describePending()}; not starting the command`;
-      return { exitCode: EXIT_CODES.birthTimeout, reason: 'birth-timeout', message };
+      const after = formatDuration(birthTimeoutMs);
+      return birthTimeout(after, this.#pending(), this.#describePending());
     }
     this.#warnDeadBirthDeps();
     return 'wait';

@@ -59,9 +59,9 @@ export class DeathWatch {
   /** The configured restart policy, or the pod's own as API mode reports it. */
   restartPolicy: RestartPolicy;
 
-  /** Whether the child was stopped because its death dependencies died. */
-  get stopped(): boolean {
-    return this.#stoppedBy !== undefined;
+  /** The death dependencies whose death stopped the child; undefined when none did. */
+  get stoppedBy(): readonly string[] | undefined {
+    return this.#stoppedBy;
   }
 
   /** The outcome that replaces the child when a death dependency died before it could start. */

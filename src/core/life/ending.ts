@@ -2,9 +2,10 @@ import type { KnownSettings } from '../model/config.ts';
 import { parseDuration } from '../model/duration.ts';
 import { describeError } from '../model/errors.ts';
 import { specOf } from '../model/options.ts';
-import type { Clock, HttpPoster, Logger } from '../ports.ts';
+import type { Clock, HttpPoster, Logger, TerminationLog } from '../ports.ts';
 import type { Outcome } from './outcome.ts';
 import { callShutdownUrls } from './shutdown-calls.ts';
+import { terminationMessage } from './termination-message.ts';
 import type { TombstoneWriter } from './tombstone-writer.ts';
 
 /** What an ending needs to know; every field may be missing when the configuration is invalid. */
@@ -21,6 +22,8 @@ export interface EndingPorts {
   readonly tombstone?: TombstoneWriter;
   /** Without a tombstone: why there is none, said after the outcome. */
   readonly noTombstone?: string;
+  /** Where the kubelet reads why the container ended; undefined when unknown. */
+  readonly terminationLog?: TerminationLog;
 }
 
 /** Reasons that are kubexit's own failure (logged as errors); the rest are the child's story. */
@@ -31,8 +34,8 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = parseDuration(specOf('shutdownTimeout').defa
 /**
  * The one way a container's life ends, whatever ended it — the child's exit, a death dependency,
  * a signal, a birth timeout, an invalid configuration, an internal error: say why, record the
- * death in the tombstone so that no dependent waits forever, then ask the sidecars that can't be
- * wrapped to quit. Returns the exit code.
+ * death in the tombstone so that no dependent waits forever, say why where the kubelet shows it,
+ * then ask the sidecars that can't be wrapped to quit. Returns the exit code.
  */
 export async function endLife(
   outcome: Outcome,
@@ -43,6 +46,7 @@ export async function endLife(
   if (FAILED_HERE.has(outcome.reason)) ports.logger.error(outcome.message, fields);
   else ports.logger.info(outcome.message, fields);
   await recordDeath(outcome, ports);
+  ports.terminationLog?.write(terminationMessage(outcome));
   await shutDownOthers(outcome, settings, ports);
   return outcome.exitCode;
 }

@@ -11,15 +11,21 @@ export interface Outcome {
   readonly message: string;
   /** The signal that killed the child, or ended kubexit before the child started. */
   readonly signal?: string;
+  /**
+   * The dependencies involved: the death dependencies that stopped the command, or the birth
+   * dependencies it waited for in vain.
+   */
+  readonly dependencies?: readonly string[];
 }
 
 /**
- * The child ended; `stoppedByDeathDeps` says whether kubexit stopped it, `forwarded` which stop
- * signal kubexit received and forwarded to it first (the pod deleted, `docker stop`), if any.
+ * The child ended; `stoppedBy` names the death dependencies whose death made kubexit stop it (if
+ * it did), `forwarded` which stop signal kubexit received and forwarded to it first (the pod
+ * deleted, `docker stop`), if any.
  */
 export function childOutcome(
   result: ChildResult,
-  stoppedByDeathDeps: boolean,
+  stoppedBy: readonly string[] | undefined,
   ignoreCode: boolean,
   forwarded?: SignalName,
 ): Outcome {
@@ -28,20 +34,21 @@ export function childOutcome(
     result.signal === undefined
       ? `exited with code ${code}`
       : `was killed by ${result.signal} (exit ${code})`;
-  if (!stoppedByDeathDeps && forwarded !== undefined)
+  if (stoppedBy === undefined && forwarded !== undefined)
     return {
       exitCode: code,
       reason: 'stopped',
       signal: result.signal,
       message: `child ${how} after kubexit received ${forwarded} and forwarded it`,
     };
-  if (!stoppedByDeathDeps)
+  if (stoppedBy === undefined)
     return { exitCode: code, reason: 'exited', signal: result.signal, message: `child ${how}` };
   const why = ignoreCode ? '; exiting 0 because death dependencies stopped it' : '';
   return {
     exitCode: ignoreCode ? 0 : code,
     reason: 'death-deps',
     signal: result.signal,
+    dependencies: stoppedBy,
     message: `child ${how}${why}`,
   };
 }
@@ -95,7 +102,25 @@ export function deathBeforeStart(dead: readonly string[]): Outcome {
   return {
     exitCode: 0,
     reason: 'death-deps-before-start',
+    dependencies: dead,
     message: `death dependency ${names} already died: not starting the command (exit 0)`,
+  };
+}
+
+/**
+ * Birth dependencies were not ready in time: `pending` names each missing one, `described` says
+ * why each is missing.
+ */
+export function birthTimeout(
+  after: string,
+  pending: readonly string[],
+  described: string,
+): Outcome {
+  return {
+    exitCode: EXIT_CODES.birthTimeout,
+    reason: 'birth-timeout',
+    dependencies: pending,
+    message: `birth dependencies not ready after ${after}: ${described}; not starting the command`,
   };
 }
 

@@ -268,7 +268,7 @@ export class Supervisor {
     const { ignoreCodeOnDeathDeps } = this.#config;
     return childOutcome(
       result,
-      this.#deathWatch.stopped,
+      this.#deathWatch.stoppedBy,
       ignoreCodeOnDeathDeps,
       this.#forwardedStop,
     );

@@ -58,6 +58,8 @@ export interface Config {
   readonly shutdownUrls: readonly string[];
   readonly shutdownOnSuccessOnly: boolean;
   readonly shutdownTimeoutMs: number;
+  /** The file the reason of the ending goes to (the kubelet's termination message). */
+  readonly terminationLog: string;
   /** With namespace: the pod whose status tells the readiness of birth dependencies. */
   readonly podName: string | undefined;
   readonly namespace: string | undefined;
@@ -79,6 +81,7 @@ export type KnownSettings = Partial<
     | 'shutdownUrls'
     | 'shutdownOnSuccessOnly'
     | 'shutdownTimeoutMs'
+    | 'terminationLog'
     | 'restartPolicy'
     | 'logLevel'
     | 'logFormat'
@@ -137,7 +140,7 @@ export function parseConfig(raw: RawOptions, commandLineProblem?: string): Confi
   if (commandLineProblem !== undefined) problems.list.push(commandLineProblem);
   const get = (key: OptionKey): RawValue => givenOrDefault(raw, key);
   const name = parseName(raw, problems);
-  const graveyard = parseGraveyard(get('graveyard'), problems);
+  const graveyard = parseAbsolutePath(get('graveyard'), problems, '/graveyard');
   const { names: birthDeps, checks: birthChecks } = parseBirthDeps(get('birthDeps'), problems);
   const deathDeps = parseList(get('deathDeps'), problems);
   checkSelfDependency(name, birthDeps, get('birthDeps'), problems);
@@ -173,6 +176,9 @@ export function parseConfig(raw: RawOptions, commandLineProblem?: string): Confi
     shutdownTimeoutMs: problems.clean(() =>
       parseDurationOption(get('shutdownTimeout'), problems, { allowZero: false }),
     ),
+    terminationLog: problems.clean(() =>
+      parseAbsolutePath(get('terminationLog'), problems, '/dev/termination-log'),
+    ),
     podName: optionalText(get('podName')),
     namespace: optionalText(get('namespace')),
     ...parseCommand(raw.command, commandLineProblem === undefined ? problems : new Problems()),
@@ -203,10 +209,11 @@ function parseName(raw: RawOptions, problems: Problems): string | undefined {
   return undefined;
 }
 
-function parseGraveyard(raw: RawValue, problems: Problems): string | undefined {
-  const dir = raw.value.trim();
-  if (dir.startsWith('/')) return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
-  problems.add(raw, 'must be an absolute path, such as /graveyard');
+/** A directory or file: absolute, trailing slashes dropped. */
+function parseAbsolutePath(raw: RawValue, problems: Problems, example: string): string | undefined {
+  const path = raw.value.trim();
+  if (path.startsWith('/')) return path.length > 1 ? path.replace(/\/+$/, '') : path;
+  problems.add(raw, `must be an absolute path, such as ${example}`);
   return undefined;
 }
 

@@ -43,6 +43,12 @@ export const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
 /** The default graveyard, where every container of a pod looks unless told otherwise. */
 export const DEFAULT_GRAVEYARD = '/graveyard';
 
+/**
+ * The kubelet's termination message file (a container's terminationMessagePath by default): what
+ * `kubectl describe pod` shows as the container's Message.
+ */
+export const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
+
 /** "a, b or c", for descriptions and messages. */
 export function oneOf(words: readonly string[]): string {
   return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
@@ -70,6 +76,7 @@ export type OptionKey =
   | 'shutdownUrls'
   | 'shutdownOnSuccessOnly'
   | 'shutdownTimeout'
+  | 'terminationLog'
   | 'podName'
   | 'namespace';
 
@@ -248,6 +255,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueName: 'duration',
     default: '10s',
     description: 'the most time all shutdown calls together may delay the exit',
+  },
+  {
+    key: 'terminationLog',
+    flag: 'termination-log',
+    env: 'KUBEXIT_TERMINATION_LOG',
+    valueName: 'file',
+    default: DEFAULT_TERMINATION_LOG,
+    description:
+      "where one line on why kubexit ended is written, for kubectl describe pod (the container's terminationMessagePath); only into a file that exists and is empty",
   },
   {
     key: 'podName',
