@@ -1,10 +1,12 @@
 import {
   closeSync,
   constants,
+  type Dir,
   fchmodSync,
   fstatSync,
   ftruncateSync,
   lstatSync,
+  opendirSync,
   openSync,
   readSync,
   renameSync,
@@ -12,6 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { errorCode, GraveyardError } from '../core/model/errors.ts';
+import { isSafeName } from '../core/model/names.ts';
 import {
   MAX_TOMBSTONE_BYTES,
   parseSimpleTombstone,
@@ -58,6 +61,9 @@ export interface FsGraveyardOptions {
  * directories and anything larger than a tombstone can be. The final record gets a space reserve
  * made at start-up, so it reaches a volume that filled up meanwhile.
  */
+/** The most entries `names()` looks at: enough for any pod, bounded whatever is in the directory. */
+const MAX_LISTED = 1_000;
+
 export class FsGraveyard implements Graveyard {
   readonly dir: string;
   readonly #warn: (message: string) => void;
@@ -142,6 +148,25 @@ export class FsGraveyard implements Graveyard {
       if (attempt < FINAL_ATTEMPTS) await sleep(FIRST_RETRY_MS * 2 ** (attempt - 1));
     }
     throw last;
+  }
+
+  /** At most MAX_LISTED entries are looked at: another container could fill the shared directory. */
+  async names(): Promise<string[]> {
+    const names: string[] = [];
+    let dir: Dir | undefined;
+    try {
+      dir = opendirSync(this.dir);
+      for (let seen = 0; seen < MAX_LISTED; seen++) {
+        const entry = dir.readSync();
+        if (entry === null) break;
+        if (isSafeName(entry.name)) names.push(entry.name);
+      }
+    } catch {
+      // Unreadable: no names, as documented.
+    } finally {
+      dir?.closeSync();
+    }
+    return names;
   }
 
   async read(name: string): Promise<ReadResult> {

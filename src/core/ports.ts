@@ -30,6 +30,8 @@ export interface Graveyard {
   writeFinal(name: string, tombstone: Tombstone): Promise<void>;
   /** Reads `<dir>/<name>` as untrusted input; never throws. */
   read(name: string): Promise<ReadResult>;
+  /** The names of the entries there now that could be tombstones; never throws ([] then). */
+  names(): Promise<string[]>;
 }
 
 /**

@@ -179,3 +179,17 @@ t.test('a tombstone changed within the last seconds is always read again', async
   writeFileSync(join(dir, 'main'), 'Born: "2026-01-01T00:00:00Z"\nExitCode: 2\n');
   t.match(await graveyard.read('main'), { kind: 'ok', tombstone: { exitCode: 2 } });
 });
+
+t.test(
+  'names: the entries that could be tombstones, never kubexit’s dot files; [] when unreadable',
+  async (t) => {
+    const dir = t.testdir({
+      queue: 'Born: "x"\n',
+      '.queue.sock': '',
+      '.tmp-1': '',
+      'bad name': '',
+    });
+    t.same((await new FsGraveyard(dir).names()).sort(), ['queue']);
+    t.same(await new FsGraveyard(join(dir, 'missing')).names(), []);
+  },
+);

@@ -246,3 +246,21 @@ for (const [path, env] of [
     },
   );
 }
+
+t.test('a death dependency typo is named at once when the real name has a tombstone', async (t) => {
+  const graveyard = t.testdir();
+  const forwarder = startContainer(graveyard, 'forwarder', LONG_RUNNING);
+  await forwarder.logged(/started sh/);
+  const queue = startContainer(graveyard, 'queue', LONG_RUNNING, {
+    KUBEXIT_DEATH_DEPS: 'fowarder',
+  });
+  // Long before the 30 s report of dependencies without a tombstone.
+  await queue.logged(
+    /death dependency "fowarder" has no tombstone, but "forwarder" has one: did you mean forwarder\?/,
+    5_000,
+  );
+  queue.kill('SIGTERM');
+  forwarder.kill('SIGTERM');
+  t.equal((await queue.finished).code, 143);
+  t.equal((await forwarder.finished).code, 143);
+});

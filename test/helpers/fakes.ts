@@ -44,6 +44,9 @@ export class FakeGraveyard implements Graveyard {
   async read(name: string): Promise<ReadResult> {
     return this.entries.get(name) ?? { kind: 'absent' };
   }
+  async names(): Promise<string[]> {
+    return [...this.entries.keys()];
+  }
   put(name: string, tombstone: Tombstone): void {
     this.entries.set(name, { kind: 'ok', tombstone });
   }

@@ -52,7 +52,9 @@ export class Container {
     { raw = false } = {},
   ) {
     const kubexit = raw ? [] : binCommand();
-    const [command, ...rest] = [...WITHOUT_NODE_OPTIONS, ...launcher, ...kubexit, ...args];
+    // A test's own NODE_OPTIONS (what a container sets) is given again after tap's is removed.
+    const own = env.NODE_OPTIONS === undefined ? [] : [`NODE_OPTIONS=${env.NODE_OPTIONS}`];
+    const [command, ...rest] = [...WITHOUT_NODE_OPTIONS, ...own, ...launcher, ...kubexit, ...args];
     this.process = spawn(command as string, rest, {
       env: { ...testRunnerEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

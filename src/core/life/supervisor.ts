@@ -24,6 +24,7 @@ import { DeathWatch } from './death-watch.ts';
 import { DependencyView } from './dependency-view.ts';
 import { endLife } from './ending.ts';
 import { claimName, REFUSED_WRITES_NOTHING } from './name-claim.ts';
+import { reportNearNames } from './near-names.ts';
 import {
   childOutcome,
   failureOutcome,
@@ -186,6 +187,7 @@ export class Supervisor {
     await this.#view.refresh();
     this.#repeat(SAFETY_REREAD_MS, () => reread());
     this.#deathWatch.reportUnseen();
+    void reportNearNames(this.#config, this.#view.snapshot, this.#ports);
     // API mode, as kubexit: the pod's status says when a birth dependency is ready. Until its
     // first answer nothing is; if the API refuses (RBAC), tombstones alone decide.
     const podReadiness = this.#podReadiness;

@@ -1,3 +1,4 @@
+import { nearest } from './nearest.ts';
 import { OPTION_SPECS } from './options.ts';
 
 /** Variables kubexit's own parts pass to each other: never a user's typo. */
@@ -18,28 +19,7 @@ export function unknownVariables(
     .filter((name) => name.startsWith('KUBEXIT_') && !known.includes(name) && !INTERNAL.has(name))
     .sort()
     .map((name) => {
-      const [nearest] = known
-        .map((candidate) => ({ candidate, distance: editDistance(name, candidate) }))
-        .filter(({ distance }) => distance <= MAX_DISTANCE)
-        .sort((a, b) => a.distance - b.distance);
-      return nearest === undefined ? { name } : { name, nearest: nearest.candidate };
+      const near = nearest(name, known, MAX_DISTANCE);
+      return near === undefined ? { name } : { name, nearest: near };
     });
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        substitution,
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }
