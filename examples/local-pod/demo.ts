@@ -129,7 +129,7 @@ await scenario(
 );
 
 await scenario(
-  '3. The race kubexit lost: the forwarder ends before the sidecar starts; the sidecar does not hang',
+  '3. The race the original kubexit loses: the forwarder ends before the sidecar starts; the sidecar does not hang',
   async (graveyard, readyFile) => {
     const main = container(graveyard, 'forwarder', {}, forwarder(0), 1);
     await main.exited;

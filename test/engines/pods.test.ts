@@ -149,8 +149,8 @@ test('storage-gateway-pod: the job starts once the gateway accepts connections; 
   t.equal(ended.gateway?.code, 0, 'gateway exits 0', { logs: ended.gateway?.logs });
 });
 
-test('try-it-job (public images): fetch waits for nginx to answer, nginx is stopped, the Job completes', async (t) => {
-  const ended = await play(podOf(workload('examples/try-it-job.yaml'), `${RUN_ID}-try`));
+test('try-it-pod (the try-it Job as Podman runs it): fetch waits for nginx to answer, nginx is stopped, the pod completes', async (t) => {
+  const ended = await play(podOf(workload('examples/try-it-pod.yaml'), `${RUN_ID}-try`));
   t.equal(ended.fetch?.code, 0, 'fetch exits 0', { logs: ended.fetch?.logs });
   t.match(ended.fetch?.logs, /<title>Welcome to nginx!<\/title>/, 'nginx was ready when fetch ran');
   t.equal(ended.web?.code, 0, 'web exits 0', { logs: ended.web?.logs });

@@ -6,7 +6,7 @@ import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { Pod } from 'kubernetes-models/v1';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
-import { injectedExample, plainExamples } from '../../scripts/examples.ts';
+import { injectedExample, plainExamples, TRY_IT_POD, tryItPod } from '../../scripts/examples.ts';
 import { type InjectOptions, inject } from '../../src/commands/inject.ts';
 import { type PodSpec, restrictedViolations } from '../helpers/pss.ts';
 
@@ -122,6 +122,14 @@ for (const [name, settings] of Object.entries(CASES)) {
     }
   });
 }
+
+t.test("the try-it Pod for Podman is the try-it Job's pod template", async (t) => {
+  t.equal(
+    readFileSync(join(EXAMPLES, TRY_IT_POD), 'utf8'),
+    tryItPod(),
+    `examples/${TRY_IT_POD} (npm run examples makes it again)`,
+  );
+});
 
 t.test('the examples are the plain manifests, injected', async (t) => {
   for (const name of plainExamples()) {

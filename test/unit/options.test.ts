@@ -50,3 +50,21 @@ t.test('words: booleans, and "a, b or c"', async (t) => {
   t.equal(oneOf(['debug', 'info', 'warn', 'error']), 'debug, info, warn or error');
   t.equal(oneOf(['text']), 'text');
 });
+
+t.test('the help names every form of check the parser accepts', async (t) => {
+  const { parseCheck } = await import('../../src/core/model/checks.ts');
+  const { specOf } = await import('../../src/core/model/options.ts');
+  const examples: Array<[string, string]> = [
+    ['tcp://localhost:1', 'tcp://'],
+    ['http://localhost/', 'http(s)://'],
+    ['https://localhost/', 'http(s)://'],
+    ['https+insecure://localhost/', 'https+insecure://'],
+    ['file:///ready', 'file:///'],
+    ['exec:true', 'exec:'],
+  ];
+  for (const [check, form] of examples) {
+    t.equal(parseCheck(check).ok, true, check);
+    for (const key of ['birthDeps', 'readyCheck'] as const)
+      t.ok(specOf(key).description.includes(form), `--${specOf(key).flag} names ${form}`);
+  }
+});

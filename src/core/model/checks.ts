@@ -34,6 +34,9 @@ export type ParsedCheck =
   | { readonly ok: true; readonly check: CheckSpec }
   | { readonly ok: false; readonly problem: string };
 
+/** The forms of a check, as help texts name them. */
+export const CHECK_SCHEMES = ['tcp://', 'http(s)://', 'https+insecure://', 'file:///', 'exec:'];
+
 export const CHECK_FORMS =
   'tcp://host:port, http(s)://host[:port]/path, https+insecure://host[:port]/path, file:///absolute/path or exec:command args';
 

@@ -1,3 +1,5 @@
+import { CHECK_SCHEMES } from './checks.ts';
+
 /**
  * Every option kubexit accepts: its flag, its environment variable, its default and its allowed
  * words. The CLI, the help text, the configuration and inject read this one table; a test checks
@@ -102,8 +104,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'KUBEXIT_BIRTH_DEPS',
     valueName: 'names',
     default: '',
-    description:
-      'comma-separated containers that must be ready before the command starts, and endpoint checks (tcp://, http(s)://, file:///, exec:) that must pass',
+    description: `comma-separated containers that must be ready before the command starts, and endpoint checks (${CHECK_SCHEMES.join(', ')}) that must pass`,
   },
   {
     key: 'deathDeps',
@@ -204,8 +205,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: 'ready-check',
     env: 'KUBEXIT_READY_CHECK',
     valueName: 'check',
-    description:
-      "this container's readiness check (tcp://, http(s)://, file:///, exec:); without one, born means ready",
+    description: `this container's readiness check (${CHECK_SCHEMES.join(', ')}); without one, born means ready`,
   },
   {
     key: 'readyCheckHeaders',
