@@ -8,8 +8,8 @@ if (major < 24) {
   );
   process.exit(2);
 }
-// Node keeps the compiled sources in its compile cache (in the temporary directory): a start from
-// the sources then costs ~0.07 s of CPU instead of ~0.3 s, for every container and every test.
+// Node keeps the compiled sources in its compile cache (in the temporary directory): every start
+// from the sources after the first is much cheaper (docs/design.md, "Runs from the sources").
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
 // Catch signals first, before the rest of kubexit loads, so none is lost to Node's default action.

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 /**
  * Polling, for when inotify is unavailable or exhausted (or `--watch poll`): every interval, one
  * lstat per declared dependency, and a change reported when what it finds differs. Written by
- * hand because chokidar's polling stats every entry of the directory: its cost grew with whatever
- * else lay in the graveyard (31% of a core for 1,000 files; 20,000 hung it). This costs the same
- * whatever the graveyard holds.
+ * hand because chokidar's polling stats every entry of the directory, so its cost grew with what
+ * else lay in the graveyard (docs/design.md); this costs the same whatever the graveyard holds.
  */
 export class DepPoller {
   readonly #dir: string;

@@ -55,15 +55,15 @@ export interface FsGraveyardOptions {
   readonly settledMs?: number;
 }
 
+/** The most entries `names()` looks at: enough for any pod, bounded whatever is in the directory. */
+const MAX_LISTED = 1_000;
+
 /**
  * The graveyard on a real filesystem. Every other container of the pod can write here, so writes
  * never follow what is planted at a name (see writeAtomically), and reads refuse symlinks, FIFOs,
  * directories and anything larger than a tombstone can be. The final record gets a space reserve
  * made at start-up, so it reaches a volume that filled up meanwhile.
  */
-/** The most entries `names()` looks at: enough for any pod, bounded whatever is in the directory. */
-const MAX_LISTED = 1_000;
-
 export class FsGraveyard implements Graveyard {
   readonly dir: string;
   readonly #warn: (message: string) => void;

@@ -1,4 +1,5 @@
 import { parseAllDocuments } from 'yaml';
+import type { ShutdownPreset } from '../core/model/config.ts';
 import { DEFAULT_GRAVEYARD, type OptionKey, specOf } from '../core/model/options.ts';
 import {
   injectError,
@@ -80,7 +81,7 @@ const MESH_WIRING: Readonly<
     Mesh,
     {
       ready: string;
-      shutdown: string;
+      shutdown: ShutdownPreset;
       /** Pod annotations that ask for the native sidecar mode (true) or not (false). */
       nativeAnnotations: readonly string[];
       /** Annotations the proxy needs for kubexit's shutdown call to stop it. */

@@ -140,7 +140,6 @@ export interface HttpPoster {
   post(url: string, timeoutMs: number): Promise<ProbeResult>;
 }
 
-/** The pod's container readiness as the Kubernetes API reports it (kubexit's API mode). */
 /** What the pod's spec says that kubexit uses: its restart policy and its containers' names. */
 export interface PodFacts {
   readonly restartPolicy: string | undefined;
@@ -148,6 +147,7 @@ export interface PodFacts {
   readonly containers: readonly string[];
 }
 
+/** The pod's container readiness as the Kubernetes API reports it (kubexit's API mode). */
 export interface PodReadiness {
   /**
    * Starts following the pod; `onChange` receives the names of the containers that are ready and

@@ -100,9 +100,8 @@ async function supervise(
     terminationLog: new FileTerminationLog(config.terminationLog, logger),
   };
   keepSupervisingOnStrayErrors(logger);
-  // Heap compaction from the life's start (the graveyard prepared) until the child has exited:
-  // one during the ending of a hundred sidecars at once delayed their exit (the benchmark's scale
-  // case), and one scheduled before the graveyard was prepared landed there more often.
+  // Heap compaction from the life's start (the graveyard prepared) until the child has exited, so
+  // that none lands in a mass ending (why: docs/design.md, "The heap").
   let stopCompaction = () => {};
   const lifeBegun = () => {
     stopCompaction = scheduleCompaction(new V8Heap(), clock, logger);

@@ -1,6 +1,7 @@
 import type { Config, RestartPolicy } from '../model/config.ts';
 import { deathTrigger } from '../model/dependency-rules.ts';
 import { formatDuration } from '../model/duration.ts';
+import { kubeletRestartsFailures } from '../model/options.ts';
 import type { SignalName } from '../model/signals.ts';
 import type { Tombstone } from '../model/tombstone.ts';
 import { describeState, isDead } from '../model/tombstone-state.ts';
@@ -129,7 +130,7 @@ export class DeathWatch {
 
   #dead(): string[] | undefined {
     const { deathDeps, deathDepsPolicy } = this.#config;
-    const successOnly = this.restartPolicy !== 'Never';
+    const successOnly = kubeletRestartsFailures(this.restartPolicy);
     if (successOnly) this.#noteRestartedFailures();
     return deathTrigger(deathDeps, deathDepsPolicy, this.#view.snapshot, { successOnly });
   }

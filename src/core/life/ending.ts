@@ -1,7 +1,7 @@
 import type { KnownSettings } from '../model/config.ts';
 import { parseDuration } from '../model/duration.ts';
 import { describeError } from '../model/errors.ts';
-import { specOf } from '../model/options.ts';
+import { kubeletRestartsFailures, specOf } from '../model/options.ts';
 import type { Clock, HttpPoster, Logger, TerminationLog } from '../ports.ts';
 import type { Outcome } from './outcome.ts';
 import { callShutdownUrls } from './shutdown-calls.ts';
@@ -80,8 +80,7 @@ async function shutDownOthers(
     );
     return;
   }
-  const restarted = settings.restartPolicy !== undefined && settings.restartPolicy !== 'Never';
-  if (outcome.exitCode !== 0 && restarted) {
+  if (outcome.exitCode !== 0 && kubeletRestartsFailures(settings.restartPolicy)) {
     ports.logger.info(
       `not calling the shutdown URLs: exit ${outcome.exitCode}, and with restartPolicy ${settings.restartPolicy} the kubelet restarts this container, which will need them`,
     );

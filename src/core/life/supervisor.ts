@@ -3,6 +3,7 @@ import { type Config, dependencyNames } from '../model/config.ts';
 import { formatDuration } from '../model/duration.ts';
 import { SupervisorError } from '../model/errors.ts';
 import { EXIT_CODES } from '../model/exit-codes.ts';
+import { kubeletRestartsFailures } from '../model/options.ts';
 import { type SignalName, STOPPING_SIGNALS, TERMINATING_SIGNALS } from '../model/signals.ts';
 import type {
   Child,
@@ -222,7 +223,7 @@ export class Supervisor {
       this.#changes.notify();
     }
     const policy = facts.restartPolicy;
-    if (restartPolicyGiven || (policy !== 'OnFailure' && policy !== 'Always')) return;
+    if (restartPolicyGiven || !kubeletRestartsFailures(policy)) return;
     if (this.#deathWatch.restartPolicy === policy) return;
     this.#deathWatch.restartPolicy = policy;
     this.#ports.logger.info(

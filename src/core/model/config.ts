@@ -333,17 +333,27 @@ function withHeaders(
 }
 
 /** Shutdown endpoints of sidecars kubexit can't wrap, by the name users know them by. */
-export const SHUTDOWN_PRESETS: Readonly<Record<string, string>> = {
+export const SHUTDOWN_PRESETS = {
   istio: 'http://127.0.0.1:15020/quitquitquit',
   linkerd: 'http://localhost:4191/shutdown',
   cloudsql: 'http://localhost:9091/quitquitquit',
   dapr: 'http://localhost:3500/v1.0/shutdown',
-};
+} as const;
+
+/** A preset's name, as KUBEXIT_SHUTDOWN_URLS takes it. */
+export type ShutdownPreset = keyof typeof SHUTDOWN_PRESETS;
+
+function presetUrl(entry: string): string | undefined {
+  const name = entry.toLowerCase();
+  return Object.hasOwn(SHUTDOWN_PRESETS, name)
+    ? SHUTDOWN_PRESETS[name as ShutdownPreset]
+    : undefined;
+}
 
 function parseShutdownUrls(raw: RawValue, problems: Problems): string[] {
   const urls: string[] = [];
   for (const entry of splitList(raw, problems)) {
-    const url = SHUTDOWN_PRESETS[entry.toLowerCase()] ?? entry;
+    const url = presetUrl(entry) ?? entry;
     const parsed = parseCheck(url);
     if (parsed.ok && parsed.check.kind === 'http') urls.push(parsed.check.url);
     else

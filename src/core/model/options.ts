@@ -34,6 +34,17 @@ export type DeathDepsPolicy = (typeof DEATH_DEPS_POLICIES)[number];
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 export type WatchMode = (typeof WATCH_MODES)[number];
 
+/**
+ * Whether the kubelet restarts a failed container of a pod with this policy (OnFailure, Always)
+ * or not (Never, or nothing known): then a failure is not an end, and a death dependency's
+ * failure must not stop the command, nor a failed command call the shutdown URLs.
+ */
+export function kubeletRestartsFailures(
+  policy: string | undefined,
+): policy is Exclude<RestartPolicy, 'Never'> {
+  return policy === 'OnFailure' || policy === 'Always';
+}
+
 /** A boolean option's words (any case) and what they mean; anything else is refused. */
 export const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
   ['true', true],
@@ -282,7 +293,6 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   },
 ];
 
-/** A value as given by the user, with where it came from ("--grace-period", "KUBEXIT_NAME"). */
 /** An option's spec; every key has one. */
 export function specOf(key: OptionKey): OptionSpec {
   const spec = OPTION_SPECS.find((option) => option.key === key);
@@ -290,6 +300,7 @@ export function specOf(key: OptionKey): OptionSpec {
   return spec;
 }
 
+/** A value as given by the user, with where it came from ("--grace-period", "KUBEXIT_NAME"). */
 export interface RawValue {
   readonly value: string;
   readonly source: string;
