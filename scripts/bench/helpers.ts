@@ -27,6 +27,27 @@ export function tempDir(label: string): string {
   return dir;
 }
 
+/**
+ * A scratch directory on a tmpfs (/dev/shm) when there is one, as a pod's graveyard is (an
+ * emptyDir with medium Memory, what inject writes), else under the temporary directory; says which.
+ */
+export function tmpfsDir(label: string): { dir: string; tmpfs: boolean } {
+  const tmpfs = isTmpfs('/dev/shm');
+  const dir = mkdtempSync(join(tmpfs ? '/dev/shm' : tmpdir(), `kubexit-bench-${label}-`));
+  made.push(dir);
+  return { dir, tmpfs };
+}
+
+function isTmpfs(path: string): boolean {
+  try {
+    return readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .some((line) => line.split(' ')[1] === path && line.split(' ')[2] === 'tmpfs');
+  } catch {
+    return false;
+  }
+}
+
 export function available(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }

@@ -160,6 +160,8 @@ async function run(): Promise<string> {
     '',
     '## Startup: wall time from exec to exit, wrapping `true`',
     '',
+    `The graveyard is ${startup.tmpfsGraveyard ? "on a tmpfs (/dev/shm), as a pod's is with inject's wiring (emptyDir, medium Memory)" : "on the temporary directory's filesystem (no tmpfs at /dev/shm here): writes cost more than in a pod whose graveyard is in memory"}.`,
+    '',
     '| Command | ms | × `node -e 0` (per round) |',
     '| --- | --- | --- |',
     ...startup.rows.map(

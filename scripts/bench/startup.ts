@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Floors } from './floor.ts';
-import { available, KUBEXIT, machineBusyMs, NODE, ownCpuMs, ROOT, tempDir } from './helpers.ts';
+import { available, KUBEXIT, machineBusyMs, NODE, ownCpuMs, ROOT, tmpfsDir } from './helpers.ts';
 import { type Summary, summarize } from './stats.ts';
 
 export interface StartupRow {
@@ -23,6 +23,8 @@ export interface Startup {
   readonly disturbedUsed: number;
   /** The CPU time others may use during a kept round (ms). */
   readonly toleranceMs: number;
+  /** Whether the graveyard was on a tmpfs, as a pod's (emptyDir, medium Memory). */
+  readonly tmpfsGraveyard?: boolean;
 }
 
 /** A round is kept when other processes used at most this share of one core meanwhile... */
@@ -38,7 +40,7 @@ const OTHERS_FLOOR_MS = 30;
  * this process's and its children's) is thrown away and run again, up to three times the rounds.
  */
 export function measureStartup(rounds: number, floors: Floors, original?: string): Startup {
-  const graveyard = tempDir('startup');
+  const { dir: graveyard, tmpfs } = tmpfsDir('startup');
   const kubexitEnv = {
     KUBEXIT_NAME: 'bench',
     KUBEXIT_GRAVEYARD: graveyard,
@@ -85,10 +87,11 @@ export function measureStartup(rounds: number, floors: Floors, original?: string
   return {
     ...compared,
     rows: [...compared.rows, ...alone.rows.map((row) => ({ label: row.label, ms: row.ms }))],
+    tmpfsGraveyard: tmpfs,
   };
 }
 
-interface Candidate {
+export interface Candidate {
   readonly label: string;
   readonly command: string[];
   readonly env?: Record<string, string>;
@@ -98,7 +101,11 @@ interface Candidate {
  * Runs each candidate once per round, in a new random order every round, until `rounds` rounds
  * undisturbed by other processes are kept. Ratios are to candidate `baseline`, per kept round.
  */
-function interleave(candidates: readonly Candidate[], rounds: number, baseline = 0): Startup {
+export function interleave(
+  candidates: readonly Candidate[],
+  rounds: number,
+  baseline = 0,
+): Startup {
   const undisturbed: number[][] = [];
   const disturbed: Array<{ round: number[]; othersMs: number }> = [];
   let toleranceMs = 0;

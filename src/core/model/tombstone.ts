@@ -1,3 +1,5 @@
+import { daysInMonth, utcFields } from './civil-time.ts';
+
 /** Why a container's life ended, recorded as the tombstone's `Reason`. */
 export type StopReason =
   /** The child ended by itself (exit code or signal). */
@@ -166,7 +168,7 @@ export function isTime(text: string): boolean {
   const match = RFC3339.exec(text);
   if (match === null) return false;
   const [year, month, day, hour, minute, second] = text.match(/\d+/g)?.map(Number) ?? [];
-  const days = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
+  const days = daysInMonth(year ?? 0, month ?? 0);
   return (
     (month ?? 0) >= 1 &&
     (month ?? 0) <= 12 &&
@@ -188,8 +190,9 @@ function describe(value: unknown): string {
 
 /** Formats epoch nanoseconds as RFC 3339 with up to nine fraction digits, as Go's RFC3339Nano. */
 export function formatTimestamp(epochNanos: bigint): string {
-  const millis = epochNanos / 1_000_000n;
-  const base = new Date(Number(millis)).toISOString().slice(0, 19);
+  const { year, month, day, hour, minute, second } = utcFields(Number(epochNanos / 1_000_000_000n));
+  const two = (value: number) => String(value).padStart(2, '0');
+  const base = `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(second)}`;
   const fraction = (epochNanos % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
   return `${base}${fraction ? `.${fraction}` : ''}Z`;
 }
