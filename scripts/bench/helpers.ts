@@ -8,6 +8,12 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const KUBEXIT = join(ROOT, 'dist', 'kubexit');
 export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
+/** An earlier build to compare with, in the same run: its dist/kubexit, and what it is. */
+export interface PreviousBuild {
+  readonly kubexit: string;
+  readonly label: string;
+}
+
 /** Compiles the timing helper once per run. */
 export function buildStamp(): string {
   const binary = join(tempDir('stamp'), 'stamp');

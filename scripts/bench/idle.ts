@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Floors } from './floor.ts';
+import type { PreviousBuild } from './helpers.ts';
 import {
   childrenOf,
   cpuMs,
@@ -37,6 +38,7 @@ export async function measureIdle(
   seconds: number,
   floors: Floors,
   original?: string,
+  previous?: PreviousBuild,
 ): Promise<IdleRow[]> {
   /** `front`: kubexit's front and the Node it starts, both counted. */
   const kinds: Array<{
@@ -71,6 +73,17 @@ export async function measureIdle(
       front: true,
       supervisor: true,
     },
+    ...(previous === undefined
+      ? []
+      : [
+          {
+            label: `the previous build (${previous.label}) waiting, inotify`,
+            env: { KUBEXIT_WATCH: 'auto' },
+            command: [previous.kubexit, 'sleep', '3600'],
+            front: true,
+            supervisor: true,
+          },
+        ]),
     ...(original === undefined
       ? []
       : [

@@ -1,10 +1,13 @@
 /*
- * npm run bench [-- --quick] [-- --out FILE]
+ * npm run bench [-- --quick] [-- --out FILE] [-- --previous DIR LABEL]
  *
  * Measures what kubexit costs a pod, side by side with the alternatives, on this machine, and
  * writes the report to BENCHMARKS.md (or FILE). Needs dist/kubexit (npm run build) and a C
  * compiler for the timing helper; tini and dumb-init are compared when installed.
  * --quick runs every measurement briefly: it checks the benchmark works, its figures mean little.
+ * --previous DIR LABEL measures an earlier build too (DIR/kubexit, e.g. a worktree of an earlier
+ * commit after npm run build; LABEL says which), interleaved with this one, and reports the two
+ * side by side.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -12,16 +15,31 @@ import { join } from 'node:path';
 import { COMPACT_AFTER_MS, COMPACT_SPREAD_MS } from '../../src/adapters/heap-compaction.ts';
 import { MIN_SETTLE_MS, measureDeathReaction, measureLossReaction, SETTLE_MS } from './death.ts';
 import { buildFloors } from './floor.ts';
-import { buildStamp, KUBEXIT, originalKubexit, ROOT, requireBuilt } from './helpers.ts';
-import { measureIdle, SAMPLE_MS } from './idle.ts';
+import {
+  buildStamp,
+  KUBEXIT,
+  originalKubexit,
+  type PreviousBuild,
+  ROOT,
+  requireBuilt,
+} from './helpers.ts';
+import { type IdleRow, measureIdle, SAMPLE_MS } from './idle.ts';
 import { describeLoad, type Load, measureScale } from './scale.ts';
 import { measureSize } from './size.ts';
-import { measureStartup } from './startup.ts';
+import { measureStartup, type Startup } from './startup.ts';
 import type { Summary } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? (process.argv[outIndex + 1] as string) : join(ROOT, 'BENCHMARKS.md');
+const previousIndex = process.argv.indexOf('--previous');
+const previous: PreviousBuild | undefined =
+  previousIndex > 0
+    ? {
+        kubexit: join(process.argv[previousIndex + 1] as string, 'kubexit'),
+        label: process.argv[previousIndex + 2] ?? 'previous',
+      }
+    : undefined;
 const plan = quick
   ? {
       startupRounds: 3,
@@ -72,7 +90,7 @@ async function run(): Promise<string> {
   log(`startup (${plan.startupRounds} rounds)`);
   log("Node's floor: single executables that do nothing, and a supervisor's least");
   const floors = buildFloors();
-  const startup = measureStartup(plan.startupRounds, floors, original);
+  const startup = measureStartup(plan.startupRounds, floors, original, previous);
   log(`death reaction (${plan.deathTrials} trials, inotify)`);
   const inotify = await measureDeathReaction(
     stamp,
@@ -82,6 +100,18 @@ async function run(): Promise<string> {
     KUBEXIT,
     plan.settleMs,
   );
+  let previousDeath: Summary | undefined;
+  if (previous !== undefined) {
+    log(`death reaction (${plan.deathTrials} trials, inotify): the previous build`);
+    previousDeath = await measureDeathReaction(
+      stamp,
+      plan.deathTrials,
+      'auto',
+      '100ms',
+      previous.kubexit,
+      plan.settleMs,
+    );
+  }
   log(`death reaction (${plan.deathTrials} trials, polling every 100ms)`);
   const polling = await measureDeathReaction(
     stamp,
@@ -105,7 +135,7 @@ async function run(): Promise<string> {
   log(`loss reaction (${plan.lossTrials} trials: the main container SIGKILLed)`);
   const loss = await measureLossReaction(stamp, plan.lossTrials, plan.settleMs);
   log(`idle (${plan.idleSeconds}s)`);
-  const idle = await measureIdle(plan.idleInstances, plan.idleSeconds, floors, original);
+  const idle = await measureIdle(plan.idleInstances, plan.idleSeconds, floors, original, previous);
   const scale = [];
   for (const n of plan.scale) {
     log(`scale (${n} sidecars)`);
@@ -158,6 +188,7 @@ async function run(): Promise<string> {
     `| ${largest?.sidecars} sidecars all exited after the main's death | ≤ 2 s | ${ms(largest?.lastExitMs ?? 0)} ms | ${verdict((largest?.lastExitMs ?? 0) <= 2000)} |`,
     `| The same under load (slowest: ${describeLoad(slowest.load)}) | ≤ 2 s | ${ms(slowest.lastExitMs)} ms | ${verdict(slowest.lastExitMs <= 2000)} |`,
     '',
+    ...comparison(previous, startup, inotify, previousDeath, idle),
     '## Startup: wall time from exec to exit, wrapping `true`',
     '',
     `The graveyard is ${startup.tmpfsGraveyard ? "on a tmpfs (/dev/shm), as a pod's is with inject's wiring (emptyDir, medium Memory)" : "on the temporary directory's filesystem (no tmpfs at /dev/shm here): writes cost more than in a pod whose graveyard is in memory"}.`,
@@ -217,6 +248,53 @@ async function run(): Promise<string> {
     '',
   ];
   return lines.join('\n');
+}
+
+/** This build and the previous one, side by side, from the same run. */
+function comparison(
+  previous: PreviousBuild | undefined,
+  startup: Startup,
+  death: Summary,
+  previousDeath: Summary | undefined,
+  idle: IdleRow[],
+): string[] {
+  if (previous === undefined || previousDeath === undefined) return [];
+  const ratioOf = (start: string) =>
+    startup.rows.find((row) => row.label.startsWith(start))?.ratio?.median ?? Number.NaN;
+  const idleOf = (start: string) => idle.find((row) => row.label.startsWith(start));
+  const now = idleOf('dist/kubexit waiting, inotify');
+  const before = idleOf('the previous build');
+  const row = (what: string, a: number, b: number, unit: string, digits = 2) =>
+    `| ${what} | ${a.toFixed(digits)}${unit} | ${b.toFixed(digits)}${unit} | ${b === 0 ? '–' : (a / b).toFixed(3)} |`;
+  return [
+    `## This build and the previous one (${previous.label}), measured in the same run`,
+    '',
+    '| What | this build | previous build | this / previous |',
+    '| --- | --- | --- | --- |',
+    row(
+      'Startup, × `node -e 0` (median of the rounds)',
+      ratioOf('dist/kubexit'),
+      ratioOf('the previous build'),
+      ' ×',
+    ),
+    row('Death reaction p50, inotify', death.median, previousDeath.median, ' ms'),
+    row('Death reaction p99, inotify', death.p99, previousDeath.p99, ' ms'),
+    row(
+      'Idle resident memory (highest)',
+      now?.rssMiB.median ?? 0,
+      before?.rssMiB.median ?? 0,
+      ' MiB',
+      1,
+    ),
+    row(
+      'Idle private memory (highest)',
+      now?.privateMiB.median ?? 0,
+      before?.privateMiB.median ?? 0,
+      ' MiB',
+    ),
+    row('Idle CPU', now?.cpuMs.median ?? 0, before?.cpuMs.median ?? 0, ' ms', 0),
+    '',
+  ];
 }
 
 const report = await run();

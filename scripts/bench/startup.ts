@@ -1,7 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Floors } from './floor.ts';
-import { available, KUBEXIT, machineBusyMs, NODE, ownCpuMs, ROOT, tmpfsDir } from './helpers.ts';
+import {
+  available,
+  KUBEXIT,
+  machineBusyMs,
+  NODE,
+  ownCpuMs,
+  type PreviousBuild,
+  ROOT,
+  tmpfsDir,
+} from './helpers.ts';
 import { type Summary, summarize } from './stats.ts';
 
 export interface StartupRow {
@@ -39,7 +48,12 @@ const OTHERS_FLOOR_MS = 30;
  * round during which other processes used the CPU (the machine's busy time in /proc/stat minus
  * this process's and its children's) is thrown away and run again, up to three times the rounds.
  */
-export function measureStartup(rounds: number, floors: Floors, original?: string): Startup {
+export function measureStartup(
+  rounds: number,
+  floors: Floors,
+  original?: string,
+  previous?: PreviousBuild,
+): Startup {
   const { dir: graveyard, tmpfs } = tmpfsDir('startup');
   const kubexitEnv = {
     KUBEXIT_NAME: 'bench',
@@ -67,6 +81,15 @@ export function measureStartup(rounds: number, floors: Floors, original?: string
       command: [join(ROOT, 'dist', 'lib', 'kubexit-node'), '--', 'true'],
       env: kubexitEnv,
     },
+    ...(previous === undefined
+      ? []
+      : [
+          {
+            label: `the previous build (${previous.label}) -- true`,
+            command: [previous.kubexit, '--', 'true'],
+            env: kubexitEnv,
+          },
+        ]),
     ...(original === undefined
       ? []
       : [
