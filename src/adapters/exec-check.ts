@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ProbeResult } from '../core/ports.ts';
+import { closeFrontChannel } from './front-channel.ts';
 
 /** Output kept for the log line that says why a check failed. */
 const MAX_OUTPUT_BYTES = 4096;
@@ -23,6 +24,8 @@ export function probeExec(
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const output = { stdout: '', stderr: '' };
+    // A command must not inherit the channel to kubexit's front.
+    closeFrontChannel();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     for (const stream of ['stdout', 'stderr'] as const) {
       child[stream].on('data', (chunk: Buffer) => {

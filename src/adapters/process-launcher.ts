@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { ChildResult } from '../core/model/child-exit.ts';
 import type { SignalName } from '../core/model/signals.ts';
 import type { Child, Launcher, LaunchResult } from '../core/ports.ts';
+import { closeFrontChannel } from './front-channel.ts';
 
 /**
  * Starts the command with Node's child_process: no shell, stdio inherited, in a new session and
@@ -12,6 +13,8 @@ import type { Child, Launcher, LaunchResult } from '../core/ports.ts';
  */
 export class ProcessLauncher implements Launcher {
   launch(command: string, args: readonly string[]): Promise<LaunchResult> {
+    // A command must not inherit the channel to kubexit's front.
+    closeFrontChannel();
     let child: ChildProcess;
     try {
       child = spawn(command, args, { stdio: 'inherit', detached: true });

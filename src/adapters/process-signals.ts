@@ -1,6 +1,6 @@
-import { closeSync, writeSync } from 'node:fs';
 import { FORWARDED_SIGNALS, type SignalName } from '../core/model/signals.ts';
 import type { SignalSource } from '../core/ports.ts';
+import { tellFrontReady } from './front-channel.ts';
 
 /**
  * The supervisor's own signals. Listeners are installed as soon as this is constructed — the
@@ -50,18 +50,9 @@ export class ProcessSignals implements SignalSource {
 
 /**
  * Tells kubexit's native front (native/front.c), which started this process and holds the
- * signals that arrived meanwhile, that the handlers are in place: one byte on the pipe it names
- * in KUBEXIT_READY_FD. The variable is removed first so the supervised command never sees it.
- * Without a front (run from source, or tests) there is nothing to do.
+ * signals that arrived meanwhile, that the handlers are in place (see front-channel.ts). Without
+ * a front (run from source, or tests) there is nothing to do.
  */
 export function tellFrontSignalsReady(env: NodeJS.ProcessEnv = process.env): void {
-  const fd = Number(env.KUBEXIT_READY_FD);
-  delete env.KUBEXIT_READY_FD;
-  if (!Number.isInteger(fd) || fd < 3) return;
-  try {
-    writeSync(fd, 'R');
-    closeSync(fd);
-  } catch {
-    // Not a pipe from the front after all: nothing waits for it.
-  }
+  tellFrontReady(env);
 }

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { EXEC_NODE, frontWithNode, kubexitWithFront } from '../helpers/front.ts';
 import { Container, tombstoneText } from '../helpers/kubexit.ts';
+import { scratchDir } from '../helpers/temp.ts';
 import { isLive, waitFor } from '../helpers/wait.ts';
 
 /*
@@ -23,6 +25,7 @@ function blocksTerm(pid: number): boolean {
     return false;
   }
 }
+const noCompiler = spawnSync('cc', ['--version']).status !== 0 ? 'no C compiler (cc)' : false;
 const pidNamespaces =
   spawnSync('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'true']).status === 0;
 
@@ -224,5 +227,59 @@ t.test(
     const ended = await main.finishedWithin(20_000, 'the front to end');
     t.equal(ended.code, 137);
     t.notOk(isLive(daemon), 'the daemon did not outlive it');
+  },
+);
+
+t.test(
+  'the front holds the liveness socket Node asks for, and lets it go the moment Node dies',
+  { skip: noCompiler },
+  async (t) => {
+    // Short: a socket's path must fit in 108 bytes, which tap's test directories don't.
+    const socket = join(scratchDir('kx-live-'), '.main.sock');
+    // A stand-in Node: says ready, asks for the socket, prints the answer, then waits.
+    const standIn = frontWithNode(
+      `fd=$KUBEXIT_READY_FD; printf R >&$fd; printf 'L%s\\n' "$SOCK" >&$fd; ` +
+        `echo "answer=$(dd bs=1 count=1 <&$fd 2>/dev/null)"; exec sleep 300`,
+    );
+    const node = new Container([], { SOCK: socket }, [standIn.path as string], { raw: true });
+    await waitFor(() => /answer=1/.test(node.stdout), `the answer in ${node.stdout}`);
+    t.equal(statSync(socket).mode & 0o777, 0o666, 'other users can connect');
+    t.ok(statSync(socket).isSocket());
+    // A dependent follows: connected, and told when the holder is gone.
+    const follower = connect({ path: socket });
+    await new Promise<void>((resolve) => follower.once('connect', () => resolve()));
+    const closed = new Promise<void>((resolve) => follower.once('close', () => resolve()));
+    follower.on('error', () => {});
+    follower.resume();
+    const sleeper = spawnSync('pgrep', ['-P', String(node.process.pid), 'sleep'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    t.ok(sleeper, 'the stand-in Node runs');
+    process.kill(Number(sleeper), 'SIGKILL');
+    await closed;
+    t.notOk(existsSync(socket), 'the socket file is removed');
+    t.equal((await node.finished).code, 137);
+  },
+);
+
+t.test(
+  'the front refuses a liveness socket it cannot make, and says no',
+  { skip: noCompiler },
+  async (t) => {
+    const cases: Array<[string, string]> = [
+      ['relative/.main.sock', 'a relative path'],
+      [`/${'x'.repeat(200)}/.main.sock`, 'a path longer than a socket address holds'],
+      ['/nonexistent-dir/.main.sock', 'a directory that does not exist'],
+    ];
+    for (const [path, why] of cases) {
+      const standIn = frontWithNode(
+        `fd=$KUBEXIT_READY_FD; printf R >&$fd; printf 'L%s\\n' "$SOCK" >&$fd; ` +
+          `echo "answer=$(dd bs=1 count=1 <&$fd 2>/dev/null)"`,
+      );
+      const ended = await new Container([], { SOCK: path }, [standIn.path as string], { raw: true })
+        .finished;
+      t.equal(ended.stdout, 'answer=0\n', why);
+      t.equal(ended.code, 0);
+    }
   },
 );

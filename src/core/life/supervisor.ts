@@ -131,6 +131,10 @@ export class Supervisor {
     if (!claim.owned) throw claim.refusal;
     this.#tombstone = claim.tombstone;
     await this.#ports.graveyard.prepare(name);
+    // Right after the claim, before anything is started: a second container of this name is
+    // refused from now on, and the records from the birth on say that the socket is held
+    // (nobody follows it before a tombstone names it).
+    await this.#holdLivenessSocket();
     this.#ports.logger.info(planOf(this.#config));
     this.#podReadiness = await this.#ports.connectPod?.();
     this.#ports.lifeBegun?.();
@@ -257,8 +261,6 @@ export class Supervisor {
     this.#ports.logger.info(`started ${command} (pid ${child.pid})`, { pid: child.pid, command });
     this.#ports.logger.debug(`arguments of ${command}`, { args });
     if (this.#terminatedBy !== undefined) child.signalGroup(this.#terminatedBy);
-    // While the child starts: nobody follows the socket before the tombstone that names it.
-    await this.#holdLivenessSocket();
     await this.#ownTombstone().recordBirth(born, this.#config.readyCheck !== undefined);
     await this.#warmUp();
     this.#watchOwnReadiness();
