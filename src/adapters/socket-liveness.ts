@@ -7,7 +7,7 @@ import { askFrontToHold, closeFrontChannel } from './front-channel.ts';
 /** sun_path holds 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
 /** More connections than a pod has containers; a flood from a hostile container stops here. */
-const MAX_CONNECTIONS = 1024;
+export const MAX_CONNECTIONS = 1024;
 /** Errors meaning nobody listens on the socket: its holder is gone. */
 const NOBODY_LISTENS = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTSOCK']);
 /** Errors meaning the holder went away while the connection was being made. */

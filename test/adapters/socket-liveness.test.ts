@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { SocketLiveness } from '../../src/adapters/socket-liveness.ts';
+import { MAX_CONNECTIONS, SocketLiveness } from '../../src/adapters/socket-liveness.ts';
 import { scratchDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -146,5 +146,13 @@ t.test(
       other.child.kill('SIGKILL');
       await waitFor(() => gone, `the loss in round ${round + 1}`);
     }
+  },
+);
+
+t.test(
+  'the front holds as many connections as Node would (native/front.c reads none of this)',
+  async (t) => {
+    const front = readFileSync(new URL('../../native/front.c', import.meta.url), 'utf8');
+    t.equal(Number(/#define MAX_HELD (\d+)/.exec(front)?.[1]), MAX_CONNECTIONS);
   },
 );
