@@ -76,7 +76,6 @@ export async function measureScale(
     120_000,
   );
   const usage = group === undefined ? machineBusyMs : () => group.usageMs();
-  const cpuBefore = usage();
   const busy =
     load.kind === 'none'
       ? []
@@ -85,6 +84,8 @@ export async function measureScale(
         );
   // Let the load get going before the death.
   if (busy.length > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+  // From here to the last exit: the same span as the wall time reported, so CPU ≤ wall × cores.
+  const cpuBefore = usage();
   writeFileSync(join(graveyard, '.main.tmp'), 'Died: "2026-01-01T00:00:01Z"\nExitCode: 0\n');
   const renamedAt = BigInt(
     execFileSync(stamp, ['rename', join(graveyard, '.main.tmp'), join(graveyard, 'main')], {
