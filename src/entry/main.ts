@@ -1,4 +1,5 @@
 import packageJson from '../../package.json' with { type: 'json' };
+import { closeFrontChannel } from '../adapters/front-channel.ts';
 import { FsGraveyard } from '../adapters/fs-graveyard.ts';
 import { GraveyardWatcher } from '../adapters/graveyard-watcher.ts';
 import { scheduleCompaction } from '../adapters/heap-compaction.ts';
@@ -46,6 +47,8 @@ export async function main(
   const calledAs = env.KUBEXIT_CALLED_AS;
   delete env.KUBEXIT_CALLED_AS;
   // The subcommands (and commander, which reads their options) are loaded only when asked for.
+  // They ask the front for nothing: its channel is closed at once.
+  if (calledAs === 'cp' || isSubcommand(argv)) closeFrontChannel();
   if (calledAs === 'cp')
     return report(async () =>
       (await import('../commands/subcommands.ts')).copyAsCp(argv, process.execPath, printLine),

@@ -188,32 +188,11 @@ t.test(
   },
 );
 
-t.test(
-  'two containers given one name: the second is refused (exit 2) and the first keeps its tombstone and its sidecar',
-  async (t) => {
-    const graveyard = t.testdir();
-    const first = startContainer(graveyard, 'main', LONG_RUNNING);
-    await first.logged(/started sh/);
-    const side = startContainer(graveyard, 'side', LONG_RUNNING, { KUBEXIT_DEATH_DEPS: 'main' });
-    await side.logged(/started sh/);
-    const before = tombstoneText(graveyard, 'main');
-    const second = await startContainer(graveyard, 'main', ['true']).finished;
-    t.equal(second.code, 2);
-    t.match(second.stderr, /another container of this pod runs as KUBEXIT_NAME=main/);
-    t.equal(tombstoneText(graveyard, 'main'), before, "the first's tombstone is untouched");
-    t.notMatch(side.stderr, /death dependency "main"/, 'the sidecar did not stop on the wrong end');
-    first.process.kill('SIGTERM');
-    t.equal((await first.finished).code, 143);
-    t.equal((await side.finished).code, 0, 'the real end of main ends the sidecar');
-    // A restart after the first is gone, as the kubelet's, works.
-    const restarted = await startContainer(graveyard, 'main', ['true']).finished;
-    t.equal(restarted.code, 0);
-  },
-);
-
-// Every path that can end a container before its supervisor runs obeys the same rule: a name held
-// by a live container is never written by another (a false death would stop its dependents).
+// Two containers given one name: the second is refused (exit 2) on every path that can end it —
+// its supervisor, an invalid configuration, unusable API-mode credentials — and never writes the
+// name's tombstone (a false death would stop the first one's dependents).
 for (const [path, env] of [
+  ['a valid configuration', {}],
   ['an invalid option', { KUBEXIT_GRACE_PERIOD: 'x' }],
   [
     'unusable API-mode credentials',
@@ -226,7 +205,7 @@ for (const [path, env] of [
   ],
 ] as const) {
   t.test(
-    `a second container of a live one's name with ${path}: exit 2, and the first's tombstone is untouched`,
+    `a second container of a live one's name, with ${path}: exit 2, and the first keeps its tombstone and its sidecar`,
     async (t) => {
       const graveyard = t.testdir();
       const first = startContainer(graveyard, 'main', LONG_RUNNING);
@@ -238,11 +217,19 @@ for (const [path, env] of [
       t.equal(second.code, 2);
       t.match(second.stderr, /another container of this pod runs as KUBEXIT_NAME=main/);
       t.equal(tombstoneText(graveyard, 'main'), before, "the first's tombstone is untouched");
+      t.notMatch(
+        side.stderr,
+        /death dependency "main"/,
+        'the sidecar did not stop on the wrong end',
+      );
       first.process.kill('SIGTERM');
       t.equal((await first.finished).code, 143);
       const ended = await side.finished;
-      t.equal(ended.code, 0);
-      t.match(ended.stderr, /death dependency "main" \(exit 143\)/, 'stopped by the real end');
+      t.equal(ended.code, 0, 'the real end of main ends the sidecar');
+      t.match(ended.stderr, /death dependency "main" \(exit 143\)/);
+      // A restart after the first is gone, as the kubelet's, works.
+      const restarted = await startContainer(graveyard, 'main', ['true']).finished;
+      t.equal(restarted.code, 0);
     },
   );
 }
