@@ -53,7 +53,7 @@ export const SIDECARS_ANNOTATION = 'kubexit.io/sidecars';
 
 /**
  * What kubexit itself needs of a container's memory limit: its highest idle resident memory in
- * BENCHMARKS.md (49.4 MiB, of which ~10 MiB private), rounded up.
+ * BENCHMARKS.md (48.4 MiB, of which ~10 MiB private), rounded up.
  */
 export const KUBEXIT_MEMORY_MIB = 50;
 /** The installed bundle is ~112 MiB (the larger architecture); the copy's volume gets room for it. */
