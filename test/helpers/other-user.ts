@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, cpSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { binCommand, KUBEXIT_BIN, WITHOUT_NODE_OPTIONS } from './kubexit.ts';
 import { scratchDir } from './temp.ts';
@@ -33,7 +33,7 @@ let cached: string[] | undefined;
  * A kubexit that uid 1000 can run: the one under test when it can (a checkout under /srv), else
  * a copy it can read. A checkout in /root (0700, where root's clones usually go) can't be entered
  * by another user: the sources are bundled into a readable directory with a copy of this Node,
- * or the built executable is copied there.
+ * or the built executable (the front and its lib/) is copied there.
  */
 export function kubexitForOtherUser(): string[] {
   if (cached !== undefined) return cached;
@@ -43,14 +43,20 @@ export function kubexitForOtherUser(): string[] {
     return cached;
   }
   const dir = readableScratchDir('kubexit-other-user-');
-  if (!KUBEXIT_BIN.endsWith('.js')) {
-    const copy = join(dir, 'kubexit');
-    copyFileSync(KUBEXIT_BIN, copy);
-    chmodSync(copy, 0o755);
-    cached = [copy];
-  } else cached = [copyOfNode(dir), bundleSources(dir)];
+  cached = KUBEXIT_BIN.endsWith('.js')
+    ? [copyOfNode(dir), bundleSources(dir)]
+    : [copyOfExecutable(dir)];
   if (!runsAsOtherUser(cached)) throw new Error(`uid 1000 can't run the copy of kubexit in ${dir}`);
   return cached;
+}
+
+/** The built executable as it is laid out: the front, and lib/ with the Node it starts. */
+function copyOfExecutable(dir: string): string {
+  const copy = join(dir, 'kubexit');
+  copyFileSync(KUBEXIT_BIN, copy);
+  chmodSync(copy, 0o755);
+  cpSync(join(dirname(KUBEXIT_BIN), 'lib'), join(dir, 'lib'), { recursive: true });
+  return copy;
 }
 
 function copyOfNode(dir: string): string {
