@@ -10,11 +10,12 @@ import { interleave } from '../../scripts/bench/startup.ts';
  * The start-up guard (CI, npm run test:bench): `kubexit -- true` against Node's floor executable
  * doing a supervisor's least (start the command, record its start and end, exit), the two
  * interleaved in the same run, so that both share the machine's noise. The bound is loose: the
- * two differ by ~15 % (BENCHMARKS.md), so only a clear regression trips it — a lazy module
- * bundled into the main script again, more work before the command starts. The figures
- * themselves belong in BENCHMARKS.md.
+ * two differ by 12–24 % (BENCHMARKS.md; the high end seen in CI right after the engine tests), so
+ * only a clear regression trips it — a lazy module such as the Kubernetes client bundled into the
+ * main script again, a blocking step before the command starts. The figures themselves belong
+ * in BENCHMARKS.md.
  */
-const BOUND = 1.35;
+const BOUND = 1.5;
 const ROUNDS = 40;
 const ROOT = new URL('../..', import.meta.url).pathname;
 const skip = !existsSync(join(ROOT, 'dist', 'kubexit'))
