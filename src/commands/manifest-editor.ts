@@ -103,7 +103,7 @@ export class YamlText {
     this.#moves.push(move);
   }
 
-  /** The text with every edit made. Edits at one point come out in the order they were made. */
+  /** The text with every edit made (see apply for the order at one point). */
   result(): string {
     const inside = (splice: Splice, move: Move) =>
       splice.anchor >= move.start && splice.anchor < move.end;
@@ -128,10 +128,19 @@ export class YamlText {
   }
 }
 
+/**
+ * Makes the edits. Edits at one point go innermost node first (the one whose node starts last):
+ * items appended to a list that ends there (a container's last key, volumeMounts) belong to it,
+ * and must come before a key added after it to the map around it (env); edits to one node keep
+ * the order they were made in.
+ */
 function apply(text: string, splices: readonly Splice[]): string {
   const ordered = splices
     .map((splice, order) => ({ splice, order }))
-    .sort((a, b) => a.splice.start - b.splice.start || a.order - b.order)
+    .sort(
+      (a, b) =>
+        a.splice.start - b.splice.start || b.splice.anchor - a.splice.anchor || a.order - b.order,
+    )
     .map(({ splice }) => splice);
   let out = '';
   let cursor = 0;

@@ -45,6 +45,7 @@ const CASES: Record<string, InjectOptions> = {
   'native-sidecars.yaml': options({ nativeSidecars: true }),
   'mesh-native.yaml': options({ mesh: 'linkerd', meshNative: true }),
   'pod-failure-policy.yaml': options({ sidecars: ['gateway'], podFailurePolicy: true }),
+  'last-key-volume-mounts.yaml': options({ sidecars: ['logshipper'] }),
 };
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -60,6 +61,14 @@ function objectsOf(text: string): Array<Record<string, never> & { kind?: string 
     ? [JSON.parse(text)]
     : parseAllDocuments(text).map((document) => document.toJS());
   return roots.flatMap((root) => (root?.kind === 'List' ? root.items : [root]));
+}
+
+/** What the semantic checks read of a container. */
+interface Wired {
+  name: string;
+  command?: string[];
+  env?: Array<Record<string, unknown>>;
+  volumeMounts?: Array<{ mountPath?: string }>;
 }
 
 function podSpecs(text: string): PodSpec[] {
@@ -116,6 +125,19 @@ for (const [name, settings] of Object.entries(CASES)) {
     if (name.endsWith('.json')) t.doesNotThrow(() => JSON.parse(output), 'JSON in, JSON out');
     if (name.endsWith('.yaml') && settings.nativeSidecars !== true)
       t.same(onlyAdded(input, output), [], 'every line of the input is still there, unchanged');
+    for (const spec of podSpecs(output))
+      for (const container of [...(spec.initContainers ?? []), ...spec.containers] as Wired[]) {
+        const env = container.env ?? [];
+        t.notOk(
+          env.some((entry) => 'mountPath' in entry),
+          `${container.name}: no mount written into env`,
+        );
+        if (container.command?.[0] === '/kubexit/kubexit')
+          t.ok(
+            container.volumeMounts?.some((mount) => mount.mountPath === '/kubexit'),
+            `${container.name}: runs kubexit, so mounts it`,
+          );
+      }
     for (const doc of objectsOf(output)) {
       const Model = MODELS[doc?.kind ?? ''];
       if (Model) t.doesNotThrow(() => new Model(doc as never).validate(), `${doc.kind} validates`);
