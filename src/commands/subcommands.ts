@@ -16,8 +16,10 @@ export async function runSubcommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  // Whatever a subcommand prints goes out without credentials (core/model/redact.ts).
+  // What a subcommand says goes out without credentials (core/model/redact.ts); the manifests
+  // inject prints are the user's own text plus the wiring, and go out untouched.
   const out = (text: string) => process.stdout.write(redactSecrets(text));
+  const raw = (text: string) => process.stdout.write(text);
   let code: Promise<number> = Promise.resolve(0);
   const program = new Command('kubexit')
     .exitOverride()
@@ -75,7 +77,7 @@ export async function runSubcommand(
       false,
     )
     .action((files: string[], options: InjectCommandOptions) => {
-      code = runInject(files, options, out);
+      code = runInject(files, options, raw);
     });
   program
     .command('status')

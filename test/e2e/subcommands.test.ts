@@ -203,3 +203,41 @@ t.test('kubexit inject --pod-failure-policy gives a Job the policy, once', async
   t.match(once.stderr, /note: document 1 \(Job export\): podFailurePolicy added/);
   t.equal(run(once.stdout).stdout, once.stdout, 'a second run changes nothing');
 });
+
+t.test(
+  "kubexit inject never alters the user's text: connection strings and signed URLs come out as they went in",
+  async (t) => {
+    const { spawnSync } = await import('node:child_process');
+    const { binCommand } = await import('../helpers/kubexit.ts');
+    const [command, ...prefix] = binCommand();
+    const run = (args: string[], input: string) =>
+      spawnSync(command as string, [...prefix, 'inject', ...args], { input, encoding: 'utf8' });
+    const configMap = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: db',
+      'data:',
+      '  url: "postgres://alice:s3cret@db:5432/x" # https://bucket.example/o?sig=abc&token=t',
+      '',
+    ].join('\n');
+    const left = run(['-'], configMap);
+    t.equal(left.status, 0, left.stderr);
+    t.equal(left.stdout, configMap, 'a document inject leaves is printed byte for byte');
+    t.equal(run(['--diff', '-'], configMap).status, 0, '--diff: nothing would change');
+    const job = readFileSync(
+      new URL('../inject/client-server-job.yaml', import.meta.url),
+      'utf8',
+    ).replace(
+      'command: [curl',
+      'env: [{ name: DB, value: "postgres://bob:pw@db/x" }]\n          command: [curl',
+    );
+    const injected = run(['--sidecar', 'server', '-'], job);
+    t.equal(injected.status, 0, injected.stderr);
+    t.match(
+      injected.stdout,
+      'postgres://bob:pw@db/x',
+      'a wrapped container keeps its secret values',
+    );
+  },
+);
