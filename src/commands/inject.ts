@@ -142,7 +142,7 @@ export function inject(text: string, options: InjectOptions, notice: Notice = ()
   const unknownSidecars = options.sidecars.filter((name) => !seen.has(name));
   if (unknownSidecars.length > 0)
     throw injectError(
-      `--sidecar ${unknownSidecars.join(', ')}: no such container in any pod; name containers of spec.containers`,
+      `--sidecar ${unknownSidecars.join(', ')}: no such container in any pod; name containers of spec.containers (or native sidecars)`,
     );
   const unknownEntrypoints = [...options.entrypoints.keys()].filter((name) => !seen.has(name));
   if (unknownEntrypoints.length > 0)
@@ -191,7 +191,12 @@ function injectObject(
   }
   const template = podTemplateOf(data, path);
   if (template === undefined) return false;
-  for (const container of containersOf(template.spec, 'containers')) seen.add(nameOf(container));
+  // Native sidecars too: the same flags on inject's own --native-sidecars output name them there.
+  for (const container of [
+    ...containersOf(template.spec, 'containers'),
+    ...containersOf(template.spec, 'initContainers').filter((c) => c.restartPolicy === 'Always'),
+  ])
+    seen.add(nameOf(container));
   const named = `${where} (${data.kind} ${isData(data.metadata) ? (data.metadata.name ?? '(unnamed)') : '(unnamed)'})`;
   const pod = new Pod(template, editor, options, named, notice);
   if (options.nativeSidecars === true) return pod.toNativeSidecars();

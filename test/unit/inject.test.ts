@@ -46,6 +46,7 @@ const CASES: Record<string, InjectOptions> = {
   'mesh-native.yaml': options({ mesh: 'linkerd', meshNative: true }),
   'pod-failure-policy.yaml': options({ sidecars: ['gateway'], podFailurePolicy: true }),
   'last-key-volume-mounts.yaml': options({ sidecars: ['logshipper'] }),
+  'sidecar-flag-native.yaml': options({ sidecars: ['logshipper'], nativeSidecars: true }),
 };
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
