@@ -107,8 +107,24 @@ const MESH_WIRING: Readonly<
   },
 };
 
-/** Kinds whose pod template is at spec.template. */
-const TEMPLATE_KINDS = ['Job', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'];
+/**
+ * The kinds whose pod template the kubelet runs as a Pod, by API group: only these are injected.
+ * A custom resource with a pod-like template (a Knative Service, a Volcano Job) is run by its own
+ * platform, which may reject init containers and emptyDirs: it is left as it is, with a note.
+ */
+const POD_KINDS: Readonly<Record<string, readonly string[]>> = {
+  '': ['Pod', 'PodTemplate'],
+  batch: ['Job', 'CronJob'],
+  apps: ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
+  extensions: ['Deployment', 'DaemonSet', 'ReplicaSet'],
+};
+
+/** Whether the object is a kind kubexit injects: its apiVersion's group and its kind. */
+function isPodKind(data: Data): boolean {
+  const apiVersion = String(data.apiVersion ?? '');
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  return POD_KINDS[group]?.includes(String(data.kind)) ?? false;
+}
 
 /** The environment variable of an option, from the option table. */
 function envOf(key: OptionKey): string {
@@ -189,6 +205,14 @@ function injectObject(
         ) || changed;
     return changed;
   }
+  if (!isPodKind(data)) {
+    if (isData(data.spec) && isData(data.spec.template) && isData(data.spec.template.spec))
+      notice(
+        'note',
+        `${where} (${data.apiVersion} ${data.kind}): left as it is: its pod template is run by its own platform, not as a Kubernetes Pod, and that platform may refuse init containers and emptyDir volumes; wire kubexit in by hand if it allows them`,
+      );
+    return false;
+  }
   const template = podTemplateOf(data, path);
   if (template === undefined) return false;
   // Native sidecars too: the same flags on inject's own --native-sidecars output name them there.
@@ -243,8 +267,7 @@ function podTemplateOf(data: Data, path: Path): PodTemplate | undefined {
       'spec',
       'template',
     ]);
-  if (TEMPLATE_KINDS.includes(String(data.kind)) || isData(spec.template))
-    return holder(spec.template, [...path, 'spec', 'template']);
+  return holder(spec.template, [...path, 'spec', 'template']);
   return undefined;
 }
 
