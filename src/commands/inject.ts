@@ -625,14 +625,17 @@ class Pod {
     }
   }
 
-  /** A sidecar's readinessProbe (or startupProbe) as a ready check: no API access or RBAC. */
+  /** A sidecar's startupProbe (or readinessProbe) as a ready check: no API access or RBAC. */
   #readyCheckOf(
     container: Container,
   ): { check: string; headers?: string; timeout?: string } | undefined {
-    const field = isData(container.readinessProbe)
-      ? 'readinessProbe'
-      : isData(container.startupProbe)
-        ? 'startupProbe'
+    // The startupProbe first: it says the sidecar has started and can serve (what the kubelet
+    // orders native sidecars by), where a readinessProbe may also depend on what lies behind it
+    // (Cloud SQL Proxy's /readiness on reaching the database, which its docs warn against).
+    const field = isData(container.startupProbe)
+      ? 'startupProbe'
+      : isData(container.readinessProbe)
+        ? 'readinessProbe'
         : undefined;
     if (field === undefined) return undefined;
     const probe = container[field] as Data;

@@ -48,6 +48,7 @@ const CASES: Record<string, InjectOptions> = {
   'last-key-volume-mounts.yaml': options({ sidecars: ['logshipper'] }),
   'sidecar-flag-native.yaml': options({ sidecars: ['logshipper'], nativeSidecars: true }),
   'custom-resources.yaml': options({ sidecars: ['gateway'] }),
+  'startup-probe-first.yaml': options(),
 };
 
 /** Schema models by apiVersion/kind (a custom resource of another group is not validated). */
