@@ -75,6 +75,24 @@ const KNOWN_PROXIES: ReadonlyArray<RegExp> = [
   /(^|\/)envoy(:|@|$)/,
 ];
 
+/**
+ * A mesh's proxy as it appears in a pod that was already injected (istioctl kube-inject output, a
+ * `kubectl get -o yaml` of a meshed pod): by its container name or its image.
+ */
+const MESH_PROXIES: Readonly<Record<Mesh, { name: string; image: RegExp }>> = {
+  istio: { name: 'istio-proxy', image: /(^|\/)proxyv2(:|@|$)/ },
+  linkerd: { name: 'linkerd-proxy', image: /(^|\/)linkerd\/proxy(:|@|$)/ },
+};
+
+/** The mesh whose proxy this container is, if it is one. */
+function proxyMesh(container: Container): Mesh | undefined {
+  return MESHES.find(
+    (mesh) =>
+      nameOf(container) === MESH_PROXIES[mesh].name ||
+      MESH_PROXIES[mesh].image.test(String(container.image ?? '')),
+  );
+}
+
 /** What a mesh's proxy offers the containers kubexit wraps, and how each mesh names its modes. */
 const MESH_WIRING: Readonly<
   Record<
@@ -283,6 +301,8 @@ class Pod {
   readonly #mains: Container[];
   readonly #restartPolicy: string;
   readonly #mesh: { mesh: Mesh; native: boolean } | undefined;
+  /** Mesh proxies among the regular containers: never wrapped, neither mains nor sidecars. */
+  readonly #proxies: ReadonlySet<Container>;
 
   constructor(
     template: PodTemplate,
@@ -297,6 +317,7 @@ class Pod {
     this.#where = where;
     this.#notice = notice;
     this.#containers = containersOf(template.spec, 'containers');
+    this.#proxies = new Set(this.#containers.filter((c) => proxyMesh(c) !== undefined));
     const names = this.#containers.map(nameOf);
     const annotated = this.#annotation(SIDECARS_ANNOTATION)
       ?.split(',')
@@ -314,8 +335,9 @@ class Pod {
       options.sidecars.includes(nameOf(container)) ||
       (annotated ?? []).includes(nameOf(container)) ||
       KNOWN_PROXIES.some((pattern) => pattern.test(String(container.image ?? '')));
-    this.#sidecars = this.#containers.filter(isSidecar);
-    this.#mains = this.#containers.filter((container) => !isSidecar(container));
+    const wrappable = this.#containers.filter((container) => !this.#proxies.has(container));
+    this.#sidecars = wrappable.filter(isSidecar);
+    this.#mains = wrappable.filter((container) => !isSidecar(container));
     if (this.#mains.length === 0)
       throw injectError(
         `${where}: every container is a sidecar (${names.join(', ')}); at least one must be a main container, whose end ends the pod`,
@@ -362,7 +384,10 @@ class Pod {
       );
     this.#warnAboutMemory();
     const env = new Map<Container, Array<[string, string]>>(
-      this.#containers.map((container) => [container, [[envOf('name'), nameOf(container)]]]),
+      [...this.#mains, ...this.#sidecars].map((container) => [
+        container,
+        [[envOf('name'), nameOf(container)]],
+      ]),
     );
     for (const main of this.#mains) {
       const list = env.get(main) ?? [];
@@ -390,6 +415,7 @@ class Pod {
     if (this.#restartPolicy === 'OnFailure')
       for (const list of env.values()) list.push([envOf('restartPolicy'), 'OnFailure']);
     for (const [index, container] of this.#containers.entries()) {
+      if (this.#proxies.has(container)) continue;
       const path = [...this.#specPath, 'containers', index];
       this.#wrap(container, path);
       this.#addToList(
@@ -495,6 +521,16 @@ class Pod {
   }
 
   #meshOf(): { mesh: Mesh; native: boolean } | undefined {
+    // A proxy that is in the pod says what it is: regular (stopped by a shutdown call) or a
+    // native sidecar (the kubelet starts it first and stops it last), whatever annotations say.
+    for (const container of this.#proxies) {
+      const mesh = proxyMesh(container);
+      if (mesh !== undefined) return { mesh, native: false };
+    }
+    for (const container of containersOf(this.#template.spec, 'initContainers')) {
+      const mesh = proxyMesh(container);
+      if (mesh !== undefined && container.restartPolicy === 'Always') return { mesh, native: true };
+    }
     const istio =
       this.#annotation('sidecar.istio.io/inject') ?? this.#label('sidecar.istio.io/inject');
     const mesh =
@@ -612,7 +648,7 @@ class Pod {
 
   /** A wrapped container's memory limit shared with kubexit must leave kubexit its need. */
   #warnAboutMemory(): void {
-    for (const container of this.#containers) {
+    for (const container of [...this.#mains, ...this.#sidecars]) {
       const resources = isData(container.resources) ? container.resources : {};
       const limit = isData(resources.limits) ? resources.limits.memory : undefined;
       if (limit === undefined) continue;

@@ -49,6 +49,7 @@ const CASES: Record<string, InjectOptions> = {
   'sidecar-flag-native.yaml': options({ sidecars: ['logshipper'], nativeSidecars: true }),
   'custom-resources.yaml': options({ sidecars: ['gateway'] }),
   'startup-probe-first.yaml': options(),
+  'mesh-proxies-present.yaml': options({ sidecars: ['cache'] }),
 };
 
 /** Schema models by apiVersion/kind (a custom resource of another group is not validated). */
@@ -136,6 +137,12 @@ for (const [name, settings] of Object.entries(CASES)) {
           env.some((entry) => 'mountPath' in entry),
           `${container.name}: no mount written into env`,
         );
+        if (['istio-proxy', 'linkerd-proxy'].includes(container.name))
+          t.not(
+            container.command?.[0],
+            '/kubexit/kubexit',
+            `${container.name}: a proxy is never wrapped`,
+          );
         if (container.command?.[0] === '/kubexit/kubexit')
           t.ok(
             container.volumeMounts?.some((mount) => mount.mountPath === '/kubexit'),
