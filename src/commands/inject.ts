@@ -348,6 +348,8 @@ class Pod {
 
   /** Wraps every container in kubexit; false (and a note why) when the pod gains nothing. */
   inject(): boolean {
+    const migrated = this.#migrateFromOriginal();
+    if (migrated !== undefined) return migrated;
     const mesh = this.#mesh !== undefined && !this.#mesh.native ? this.#mesh.mesh : undefined;
     const retried = this.#restartPolicy === 'Always';
     const readyChecks = new Map(
@@ -490,6 +492,56 @@ class Pod {
       'native sidecars need Kubernetes 1.29 or later (on by default there, GA in 1.33); the kubelet stops them once the main containers have ended',
     );
     return true;
+  }
+
+  /**
+   * A pod already wired for the original kubexit — its containers run kubexit (first word
+   * `/kubexit/kubexit` or `kubexit`, or inside a shell script) and no installer of this kubexit
+   * is there — is migrated in place rather than wired again: its installer copies this kubexit
+   * (the image changes; `cp /bin/kubexit /kubexit/kubexit` runs in it as it is), its commands,
+   * volumes and KUBEXIT_* settings stay (drop-in), and /kubexit is mounted read-only where it is
+   * run. Undefined when the pod is not such a pod.
+   */
+  #migrateFromOriginal(): boolean | undefined {
+    const spec = this.#template.spec;
+    const runners = this.#containers.filter(runsKubexit);
+    const inits = containersOf(spec, 'initContainers');
+    const ours =
+      inits.some((c) => nameOf(c) === INIT_CONTAINER) ||
+      containersOf(spec, 'volumes').some((v) => v.name === KUBEXIT_VOLUME && isData(v.image));
+    if (runners.length === 0 || ours) return undefined;
+    const index = inits.findIndex((c) => wordsOf(c).some((word) => word.includes('kubexit')));
+    if (index < 0) {
+      this.#note(
+        `its containers (${runners.map(nameOf).join(', ')}) already run kubexit, and no init container here installs it (an image with kubexit inside?): left as it is`,
+      );
+      return false;
+    }
+    const installer = inits[index] as Container;
+    const [program, ...rest] = wordsOf(installer);
+    if (!/(^|\/)cp$/.test(program ?? '') || rest.length !== 2)
+      throw injectError(
+        `${this.#where}: init container ${nameOf(installer)} installs the original kubexit with "${wordsOf(installer).join(' ')}", which this kubexit's image can't run: make it command: [cp, /bin/kubexit, /kubexit/kubexit] (this image runs that as it is), or args: [install, /kubexit]`,
+      );
+    const path = [...this.#specPath, 'initContainers', index];
+    let changed = false;
+    if (installer.image !== this.#options.image) {
+      this.#editor.setScalar(path, 'image', this.#options.image);
+      changed = true;
+    }
+    for (const container of runners) {
+      const at = [...this.#specPath, 'containers', this.#containers.indexOf(container)];
+      for (const [i, mount] of containersOf(container, 'volumeMounts').entries())
+        if (mount.mountPath === '/kubexit' && mount.readOnly !== true) {
+          this.#editor.addKey([...at, 'volumeMounts', i], 'readOnly', true);
+          changed = true;
+        }
+    }
+    if (changed)
+      this.#note(
+        `wired for the original kubexit: migrated in place — ${nameOf(installer)} now installs ${this.#options.image}, the commands and KUBEXIT_* settings of ${runners.map(nameOf).join(', ')} are kept, and /kubexit is mounted read-only where it is run`,
+      );
+    return changed;
   }
 
   get #specPath(): Path {
@@ -799,6 +851,19 @@ function containersOf(holder: Data, key: string): Container[] {
 
 function nameOf(container: Container): string {
   return String(container.name ?? '');
+}
+
+/** A container's command and args, as words. */
+function wordsOf(container: Container): string[] {
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+  return [...list(container.command), ...list(container.args)];
+}
+
+/** Whether a container already runs kubexit: its first word, or inside a shell script. */
+function runsKubexit(container: Container): boolean {
+  const [first, ...rest] = wordsOf(container);
+  if (first === KUBEXIT || first === 'kubexit') return true;
+  return /(^|\/)(ba|da)?sh$/.test(first ?? '') && rest.some((word) => word.includes(KUBEXIT));
 }
 
 function firstWord(container: Container): unknown {

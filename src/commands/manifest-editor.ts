@@ -36,6 +36,8 @@ export interface ManifestEditor {
   addKey(path: Path, key: string, value: unknown, placement?: Placement): void;
   /** Renames a key of the map at `path`, its value untouched. */
   renameKey(path: Path, from: string, to: string): void;
+  /** Replaces the scalar value of `key` in the map at `path` (a comment after it stays). */
+  setScalar(path: Path, key: string, value: string): void;
   /**
    * Moves the list item at `from` (with the edits made inside it) to the end of the list at
    * `key` of the map `to`, creating that list (before `before`) when it is missing.
@@ -242,6 +244,15 @@ export class YamlDocumentEditor implements ManifestEditor {
     this.#out.splice(range[0], range[1], to);
   }
 
+  setScalar(path: Path, key: string, value: string): void {
+    const map = this.#node(path);
+    const pair = isMap(map) ? map.items.find((p) => keyOf(p) === key) : undefined;
+    const node = pair?.value as Node | null | undefined;
+    if (node == null || !isScalar(node) || node.range == null)
+      throw injectError(`${where([...path, key])} is not a plain value`);
+    this.#out.splice(node.range[0], node.range[1], this.#flowText(value, false));
+  }
+
   moveItem(from: Path, to: Path, key: string, before?: string): void {
     const item = this.#node(from);
     const list = this.#node(from.slice(0, -1));
@@ -439,6 +450,10 @@ export class JsonEditor implements ManifestEditor {
       map,
       Object.entries(map).map(([name, value]) => [name === from ? to : name, value]),
     );
+  }
+
+  setScalar(path: Path, key: string, value: string): void {
+    (this.#at(path) as Record<string, unknown>)[key] = value;
   }
 
   moveItem(from: Path, to: Path, key: string, before?: string): void {

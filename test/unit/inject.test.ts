@@ -50,7 +50,12 @@ const CASES: Record<string, InjectOptions> = {
   'custom-resources.yaml': options({ sidecars: ['gateway'] }),
   'startup-probe-first.yaml': options(),
   'mesh-proxies-present.yaml': options({ sidecars: ['cache'] }),
+  'original-kubexit-client-server.yaml': options(),
+  'original-kubexit-cloudsql.yaml': options(),
 };
+
+/** Manifests of the original kubexit, whose installer's image inject replaces. */
+const MIGRATED = new Set(['original-kubexit-client-server.yaml']);
 
 /** Schema models by apiVersion/kind (a custom resource of another group is not validated). */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -129,7 +134,13 @@ for (const [name, settings] of Object.entries(CASES)) {
     t.equal(inject(output, settings), output, 'injecting again changes nothing');
     if (name.endsWith('.json')) t.doesNotThrow(() => JSON.parse(output), 'JSON in, JSON out');
     if (name.endsWith('.yaml') && settings.nativeSidecars !== true)
-      t.same(onlyAdded(input, output), [], 'every line of the input is still there, unchanged');
+      t.same(
+        onlyAdded(input, output).filter(
+          (line) => !(MIGRATED.has(name) && /^\s*image: /.test(line)),
+        ),
+        [],
+        "every line of the input is still there, unchanged (but a migrated installer's image)",
+      );
     for (const spec of podSpecs(output))
       for (const container of [...(spec.initContainers ?? []), ...spec.containers] as Wired[]) {
         const env = container.env ?? [];
@@ -285,5 +296,19 @@ t.test(
       );
     const never = inject(job.replace('OnFailure', 'Never'), options());
     t.notMatch(never, /KUBEXIT_RESTART_POLICY/, 'Never is the default: nothing to add');
+  },
+);
+
+t.test(
+  "an original kubexit's installer this image can't run: exit 2 naming the init container and the fix",
+  async (t) => {
+    const plain = readFileSync(join(DIR, 'original-kubexit-client-server.yaml'), 'utf8').replace(
+      "command: ['cp', '/bin/kubexit', '/kubexit/kubexit']",
+      "command: ['sh', '-c', 'cp /bin/kubexit /kubexit/kubexit']",
+    );
+    t.throws(() => inject(plain, options()), {
+      message:
+        /init container kubexit installs the original kubexit with "sh -c cp \/bin\/kubexit \/kubexit\/kubexit".*command: \[cp, \/bin\/kubexit, \/kubexit\/kubexit\]/,
+    });
   },
 );
