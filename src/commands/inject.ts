@@ -286,7 +286,6 @@ function podTemplateOf(data: Data, path: Path): PodTemplate | undefined {
       'template',
     ]);
   return holder(spec.template, [...path, 'spec', 'template']);
-  return undefined;
 }
 
 /** One pod template: what it needs, and the edits that give it. */
