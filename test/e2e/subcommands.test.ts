@@ -1,10 +1,21 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
-import { Container, KUBEXIT_BIN, startContainer } from '../helpers/kubexit.ts';
+import { binCommand, Container, KUBEXIT_BIN, startContainer } from '../helpers/kubexit.ts';
 
 const fromSource = KUBEXIT_BIN.endsWith('.js');
+
+/** `kubexit inject <args>` with `input` on stdin (none: an empty stdin, as docker run without -i). */
+function inject(args: readonly string[], input?: string) {
+  const [command, ...prefix] = binCommand();
+  return spawnSync(command as string, [...prefix, 'inject', ...args], {
+    input,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
+}
 
 t.test("status prints the pod's tombstones as a table and as JSON", async (t) => {
   const graveyard = t.testdir();
@@ -76,11 +87,7 @@ t.test(
 t.test(
   'kubexit inject: files or stdin to stdout, --diff, and clear errors with exit 2',
   async (t) => {
-    const { spawnSync } = await import('node:child_process');
-    const { binCommand } = await import('../helpers/kubexit.ts');
-    const [command, ...prefix] = binCommand();
-    const run = (args: string[], input?: string) =>
-      spawnSync(command as string, [...prefix, 'inject', ...args], { input, encoding: 'utf8' });
+    const run = inject;
     const plain = new URL('../inject/client-server-job.yaml', import.meta.url).pathname;
     const golden = readFileSync(
       new URL('../inject/client-server-job.injected.yaml', import.meta.url),
@@ -171,15 +178,9 @@ t.test('status DIR works as --graveyard DIR', async (t) => {
 t.test(
   'kubexit inject with nothing on stdin (docker run without -i): exit 2, naming -i',
   async (t) => {
-    const { spawnSync } = await import('node:child_process');
-    const { binCommand } = await import('../helpers/kubexit.ts');
-    const [command, ...prefix] = binCommand();
-    for (const args of [['inject'], ['inject', '-']]) {
-      const ended = spawnSync(command as string, [...prefix, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        encoding: 'utf8',
-      });
-      t.equal(ended.status, 2, args.join(' '));
+    for (const args of [[], ['-']]) {
+      const ended = inject(args);
+      t.equal(ended.status, 2, ['inject', ...args].join(' '));
       t.equal(ended.stdout, '');
       t.match(ended.stderr, /standard input is empty.*-i is needed/);
     }
@@ -187,15 +188,8 @@ t.test(
 );
 
 t.test('kubexit inject --pod-failure-policy gives a Job the policy, once', async (t) => {
-  const { spawnSync } = await import('node:child_process');
-  const { binCommand } = await import('../helpers/kubexit.ts');
-  const [command, ...prefix] = binCommand();
   const run = (input: string) =>
-    spawnSync(
-      command as string,
-      [...prefix, 'inject', '--pod-failure-policy', '--sidecar', 'gateway', '-'],
-      { input, encoding: 'utf8' },
-    );
+    inject(['--pod-failure-policy', '--sidecar', 'gateway', '-'], input);
   const plain = readFileSync(new URL('../inject/pod-failure-policy.yaml', import.meta.url), 'utf8');
   const once = run(plain);
   t.equal(once.status, 0, once.stderr);
@@ -207,11 +201,7 @@ t.test('kubexit inject --pod-failure-policy gives a Job the policy, once', async
 t.test(
   "kubexit inject never alters the user's text: connection strings and signed URLs come out as they went in",
   async (t) => {
-    const { spawnSync } = await import('node:child_process');
-    const { binCommand } = await import('../helpers/kubexit.ts');
-    const [command, ...prefix] = binCommand();
-    const run = (args: string[], input: string) =>
-      spawnSync(command as string, [...prefix, 'inject', ...args], { input, encoding: 'utf8' });
+    const run = inject;
     const configMap = [
       'apiVersion: v1',
       'kind: ConfigMap',
