@@ -131,7 +131,7 @@ const MESH_WIRING: Readonly<
  * platform, which may reject init containers and emptyDirs: it is left as it is, with a note.
  */
 const POD_KINDS: Readonly<Record<string, readonly string[]>> = {
-  '': ['Pod', 'PodTemplate'],
+  '': ['Pod'],
   batch: ['Job', 'CronJob'],
   apps: ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
   extensions: ['Deployment', 'DaemonSet', 'ReplicaSet'],
@@ -246,7 +246,7 @@ function injectObject(
   const specPath = jobSpecPath(data, path);
   if (options.podFailurePolicy !== true || specPath === undefined) return changed;
   const note = (message: string) => notice('note', `${named}: ${message}`);
-  const wrapped = containersOf(template.spec, 'containers').some((c) => firstWord(c) === KUBEXIT);
+  const wrapped = containersOf(template.spec, 'containers').some(runsKubexit);
   if (!changed && !wrapped) {
     note('no podFailurePolicy added: no container of this pod runs kubexit');
     return changed;
@@ -276,7 +276,6 @@ function podTemplateOf(data: Data, path: Path): PodTemplate | undefined {
         }
       : undefined;
   if (data.kind === 'Pod') return holder(data, path);
-  if (data.kind === 'PodTemplate') return holder(data.template, [...path, 'template']);
   if (data.kind === 'CronJob' && isData(spec.jobTemplate) && isData(spec.jobTemplate.spec))
     return holder(spec.jobTemplate.spec.template, [
       ...path,
@@ -574,13 +573,13 @@ class Pod {
   #meshOf(): { mesh: Mesh; native: boolean } | undefined {
     // A proxy that is in the pod says what it is: regular (stopped by a shutdown call) or a
     // native sidecar (the kubelet starts it first and stops it last), whatever annotations say.
-    for (const container of this.#proxies) {
-      const mesh = proxyMesh(container);
-      if (mesh !== undefined) return { mesh, native: false };
-    }
+    const [regular] = this.#proxies;
+    const present = regular === undefined ? undefined : proxyMesh(regular);
+    if (present !== undefined) return { mesh: present, native: false };
     for (const container of containersOf(this.#template.spec, 'initContainers')) {
-      const mesh = proxyMesh(container);
-      if (mesh !== undefined && container.restartPolicy === 'Always') return { mesh, native: true };
+      const native = proxyMesh(container);
+      if (native !== undefined && container.restartPolicy === 'Always')
+        return { mesh: native, native: true };
     }
     const istio =
       this.#annotation('sidecar.istio.io/inject') ?? this.#label('sidecar.istio.io/inject');

@@ -312,3 +312,16 @@ t.test(
     });
   },
 );
+
+t.test(
+  'a Job already running kubexit from a shell script gets the podFailurePolicy too',
+  async (t) => {
+    const plain = readFileSync(join(DIR, 'original-kubexit-client-server.injected.yaml'), 'utf8');
+    const notices: string[] = [];
+    const output = inject(plain, options({ podFailurePolicy: true }), (_kind, message) =>
+      notices.push(message),
+    );
+    t.match(output, /podFailurePolicy:\n {4}rules:/);
+    t.notMatch(notices.join('\n'), /no container of this pod runs kubexit/);
+  },
+);
