@@ -206,9 +206,15 @@ static char hold_liveness(const char *path) {
   unlink(path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return '0';
-  /* Dependents running as other users must be able to connect. */
-  if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || chmod(path, 0666) != 0 ||
-      listen(fd, MAX_HELD) != 0 || lstat(path, &held_stat) != 0) {
+  /* Dependents running as other users must be able to connect: the file is made 0666 by the
+     umask of the bind itself, not by a chmod of the path afterwards, which another container
+     could have replaced with a symlink meanwhile (the graveyard is shared). The front has no
+     other thread that could create a file while the umask is changed. */
+  mode_t umask_before = umask(0111);
+  int bound = bind(fd, (struct sockaddr *)&address, sizeof address);
+  umask(umask_before);
+  if (bound != 0 || listen(fd, MAX_HELD) != 0 || lstat(path, &held_stat) != 0) {
+    if (bound == 0) unlink(path);
     close(fd);
     return '0';
   }
@@ -248,10 +254,16 @@ static void release_liveness(void) {
   listener = -1;
 }
 
+/* One byte of answer to Node; a Node that is gone needs none. */
+static void answer(int channel, char byte) {
+  if (write(channel, &byte, 1) < 0) {
+  }
+}
+
 /*
- * The channel from Node: one byte `R` once its signal handlers are in place, then at most one
- * request `L<path>\n`, answered with one byte. Returns 1 when Node said it is ready (or is gone:
- * end of file), after which held signals are forwarded.
+ * The channel from Node: one byte `R` once its signal handlers are in place, then one request
+ * `L<path>\n`, answered with one byte (a second request is answered no). Returns 1 when Node
+ * said it is ready (or is gone: end of file), after which held signals are forwarded.
  */
 static char request[PATH_MAX + 2];
 static size_t request_length = 0;
@@ -275,14 +287,10 @@ static int read_channel(int *channel) {
       if (end == NULL) {
         if (request_length < sizeof request - 1) break; /* the rest is coming */
         used = request_length; /* a line too long for any path: dropped, answered no */
-        char no = '0';
-        if (write(*channel, &no, 1) < 0) {
-        }
+        answer(*channel, '0');
       } else {
         *end = '\0';
-        char answer = hold_liveness(request + 1);
-        if (write(*channel, &answer, 1) < 0) {
-        }
+        answer(*channel, hold_liveness(request + 1));
         used = (size_t)(end - request) + 1;
       }
     } else {

@@ -9,7 +9,7 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 let channel: number | undefined;
 
 /** Takes the channel from the environment (the command never sees the variable) and says ready. */
-export function tellFrontReady(env: NodeJS.ProcessEnv): void {
+export function tellFrontReady(env: NodeJS.ProcessEnv = process.env): void {
   const fd = Number(env.KUBEXIT_READY_FD);
   delete env.KUBEXIT_READY_FD;
   if (!Number.isInteger(fd) || fd < 3) return;

@@ -1,6 +1,5 @@
 import { FORWARDED_SIGNALS, type SignalName } from '../core/model/signals.ts';
 import type { SignalSource } from '../core/ports.ts';
-import { tellFrontReady } from './front-channel.ts';
 
 /**
  * The supervisor's own signals. Listeners are installed as soon as this is constructed — the
@@ -50,9 +49,6 @@ export class ProcessSignals implements SignalSource {
 
 /**
  * Tells kubexit's native front (native/front.c), which started this process and holds the
- * signals that arrived meanwhile, that the handlers are in place (see front-channel.ts). Without
- * a front (run from source, or tests) there is nothing to do.
+ * signals that arrived meanwhile, that the handlers are in place (see front-channel.ts).
  */
-export function tellFrontSignalsReady(env: NodeJS.ProcessEnv = process.env): void {
-  tellFrontReady(env);
-}
+export { tellFrontReady as tellFrontSignalsReady } from './front-channel.ts';

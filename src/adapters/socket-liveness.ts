@@ -46,10 +46,8 @@ export class SocketLiveness implements Liveness {
       path === undefined || path.startsWith('/proc/self/') ? undefined : askFrontToHold(path);
     closeFrontChannel();
     if (path === undefined) return false;
-    if (byFront !== undefined) {
-      if (byFront) process.once('exit', () => removeQuietly(path));
-      return byFront;
-    }
+    // The front removes the file when it ends, as Node does for its own below.
+    if (byFront !== undefined) return byFront;
     // Whatever is at the name — the socket of this container's previous run, or something planted
     // — is replaced (unlink removes a symlink, never its target).
     removeQuietly(path);
