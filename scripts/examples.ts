@@ -7,8 +7,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { inject } from '../src/commands/inject.ts';
-import { IMAGE } from '../src/commands/inject-command.ts';
+import { IMAGE } from '../src/commands/inject/command.ts';
+import { inject } from '../src/commands/inject/inject.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 

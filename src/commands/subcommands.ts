@@ -2,8 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { SupervisorError } from '../core/model/errors.ts';
 import { EXIT_CODES } from '../core/model/exit-codes.ts';
 import { DEFAULT_GRAVEYARD } from '../core/model/options.ts';
-import { MESHES } from './inject.ts';
-import { IMAGE, type InjectCommandOptions, runInject } from './inject-command.ts';
+import { IMAGE, type InjectCommandOptions, runInject } from './inject/command.ts';
+import { DEFAULT_PLATFORM } from './inject/entrypoints.ts';
+import { MESHES } from './inject/meshes.ts';
 import { install } from './install.ts';
 
 export { copyAsCp } from './copy.ts';
@@ -46,10 +47,25 @@ export async function runSubcommand(
       false,
     )
     .option(
-      '--entrypoint <name=command>',
-      "the program a container's image runs, for a container without command (repeatable)",
+      '--entrypoint <name=argv>',
+      'the ENTRYPOINT of a container\'s image, for a container without command: NAME=/path or NAME=["program", "arg"] (repeatable; otherwise read from the registry)',
       collect,
       [],
+    )
+    .option(
+      '--cmd <name=argv>',
+      'the CMD of that image: NAME=["arg", …], [] for none; needed with --entrypoint when the container has no args (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--platform <os/arch>',
+      'the platform whose image is read from an image index, for pods whose nodeSelector names none',
+      DEFAULT_PLATFORM,
+    )
+    .option(
+      '--no-registry',
+      "never read an image's ENTRYPOINT and CMD from its registry: containers without command need --entrypoint",
     )
     .option(
       '--image <image>',

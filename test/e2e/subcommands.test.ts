@@ -150,12 +150,19 @@ t.test(
         ['--mesh', 'consul', plain],
         /--mesh consul is not a mesh kubexit knows: use istio or linkerd/,
       ],
-      [['--entrypoint', 'server', plain], /--entrypoint server must be NAME=\/path\/to\/command/],
+      [['--entrypoint', 'server', plain], /--entrypoint server: no container name or no value/],
+      [['--entrypoint', 'app=[1]', plain], /--entrypoint app=\[1\]: not a list of strings/],
+      [['--entrypoint', 'app=["a"', plain], /not valid JSON; give NAME=\/path\/to\/program/],
+      [['--cmd', 'app=["a"]', plain], /--cmd app=… needs --entrypoint app=… too/],
       [['/nonexistent.yaml'], /could not read \/nonexistent\.yaml \(ENOENT\)/],
       [['--image-volume', '--native-sidecars', plain], /exclude each other/],
       [
-        ['--sidecar', 'db', noCommand],
-        /job\.yaml: document 1 \(Pod p\): container app has no command.*--entrypoint app=/,
+        ['--sidecar', 'db', '--no-registry', noCommand],
+        /job\.yaml: document 1 \(Pod p\): container app has no command.*--entrypoint 'app=\["\/path/,
+      ],
+      [
+        ['--sidecar', 'db', '--entrypoint', 'app=/bin/app', noCommand],
+        /container app has no args, so its image's CMD runs after the ENTRYPOINT.*--cmd 'app=\[\]'/,
       ],
     ] as Array<[string[], RegExp]>) {
       const result = run(args);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { INSTALLER_RESOURCES, parseQuantity } from '../../src/commands/inject.ts';
+import { parseQuantity } from '../../src/commands/inject/data.ts';
+import { INSTALLER_RESOURCES } from '../../src/commands/inject/wiring.ts';
 import { IMAGE_TREE } from '../helpers/dist.ts';
 import { Docker, ROOT, testsWith } from '../helpers/engines.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
-import { POD_FAILURE_POLICY } from '../../src/commands/pod-failure-policy.ts';
+import { POD_FAILURE_POLICY } from '../../src/commands/inject/pod-failure-policy.ts';
 
 // The recipe's podFailurePolicy is the one inject adds, and a Job the schema accepts.
 t.test('the podFailurePolicy recipe is what inject --pod-failure-policy adds', async (t) => {

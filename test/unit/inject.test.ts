@@ -7,7 +7,8 @@ import { Pod } from 'kubernetes-models/v1';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { injectedExample, plainExamples, TRY_IT_POD, tryItPod } from '../../scripts/examples.ts';
-import { type InjectOptions, inject } from '../../src/commands/inject.ts';
+import { inject } from '../../src/commands/inject/inject.ts';
+import type { InjectOptions } from '../../src/commands/inject/plan.ts';
 import { type PodSpec, restrictedViolations } from '../helpers/pss.ts';
 
 const DIR = fileURLToPath(new URL('../inject/', import.meta.url));
@@ -30,7 +31,7 @@ const CASES: Record<string, InjectOptions> = {
   'istio-cronjob.yaml': options(),
   'multi-document.yaml': options({
     sidecars: ['metrics'],
-    entrypoints: new Map([['load', '/usr/local/bin/load']]),
+    entrypoints: new Map([['load', { entrypoint: ['/usr/local/bin/load'] }]]),
   }),
   'linkerd-pod.yaml': options(),
   'https-probe.yaml': options(),
@@ -231,7 +232,7 @@ t.test('every error stops with exit 2 and names the fix', async (t) => {
     [
       job('        - { name: app, image: x }\n        - { name: db, image: y, command: [b] }\n'),
       options({ sidecars: ['db'] }),
-      /container app has no command.*--entrypoint app=\/path\/to\/its\/command/,
+      /container app has no command.*--entrypoint 'app=\["\/path\/to\/program", …\]' --cmd 'app=\[…\]'/,
     ],
     [
       job('        - { name: app, image: x, command: [a] }\n'),
@@ -253,7 +254,7 @@ t.test('every error stops with exit 2 and names the fix', async (t) => {
     ['kind: [unclosed\n', options(), /document 1 is not valid YAML/],
     [
       job('        - { name: app, image: x, command: [a] }\n'),
-      options({ entrypoints: new Map([['nope', '/x']]) }),
+      options({ entrypoints: new Map([['nope', { entrypoint: ['/x'] }]]) }),
       /--entrypoint nope: no such container/,
     ],
   ];

@@ -1,5 +1,5 @@
-import { EXIT_CODES } from '../core/model/exit-codes.ts';
-import type { ManifestEditor, Path } from './manifest-editor.ts';
+import { EXIT_CODES } from '../../core/model/exit-codes.ts';
+import type { ManifestEditor, Path } from './text-editor.ts';
 
 type Data = Record<string, unknown>;
 

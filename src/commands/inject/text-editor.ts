@@ -9,8 +9,8 @@ import {
   stringify,
   visit,
 } from 'yaml';
-import { SupervisorError } from '../core/model/errors.ts';
-import { EXIT_CODES } from '../core/model/exit-codes.ts';
+import { SupervisorError } from '../../core/model/errors.ts';
+import { EXIT_CODES } from '../../core/model/exit-codes.ts';
 
 /**
  * The few edits `kubexit inject` makes to a manifest, made on its text so that everything else
@@ -465,13 +465,19 @@ export class JsonEditor implements ManifestEditor {
     else this.addKey(to, key, [item], before === undefined ? {} : { before });
   }
 
-  /** The manifest as JSON, indented as `original` was. */
-  print(original: string): string {
+  /** The data with every edit made (items moved out of their lists gone from them). */
+  finish(): unknown {
     for (const [list, items] of this.#removed) {
       const kept = list.filter((item) => !items.has(item));
       list.splice(0, list.length, ...kept);
     }
     this.#removed.clear();
+    return this.root;
+  }
+
+  /** The manifest as JSON, indented as `original` was. */
+  print(original: string): string {
+    this.finish();
     const indent = /\n([ \t]+)\S/.exec(original)?.[1] ?? '';
     const printed = JSON.stringify(this.root, null, indent);
     return original.endsWith('\n') ? `${printed}\n` : printed;

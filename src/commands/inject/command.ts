@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { createTwoFilesPatch } from 'diff';
-import packageJson from '../../package.json' with { type: 'json' };
-import { SupervisorError } from '../core/model/errors.ts';
-import { EXIT_CODES } from '../core/model/exit-codes.ts';
-import { inject, MESHES, type Mesh, type Notice } from './inject.ts';
+import packageJson from '../../../package.json' with { type: 'json' };
+import { SupervisorError } from '../../core/model/errors.ts';
+import { EXIT_CODES } from '../../core/model/exit-codes.ts';
+import type { ImageCommand } from './entrypoints.ts';
+import { inject } from './inject.ts';
+import { MESHES, type Mesh } from './meshes.ts';
+import type { Notice } from './probes.ts';
 
 /** The released image of this very version: what the install init container runs. */
 export const IMAGE = `ghcr.io/kubexit/kubexit:${packageJson.version}`;
@@ -12,6 +15,7 @@ export interface InjectCommandOptions {
   readonly sidecar: string[];
   readonly mesh?: string;
   readonly entrypoint: string[];
+  readonly cmd: string[];
   readonly image: string;
   readonly diff: boolean;
   readonly meshNative?: boolean;
@@ -36,16 +40,7 @@ export async function runInject(
       `kubexit inject: --mesh ${options.mesh} is not a mesh kubexit knows: use ${MESHES.join(' or ')}`,
       EXIT_CODES.config,
     );
-  const entrypoints = new Map<string, string>();
-  for (const entry of options.entrypoint) {
-    const equals = entry.indexOf('=');
-    if (equals <= 0 || equals === entry.length - 1)
-      throw new SupervisorError(
-        `kubexit inject: --entrypoint ${entry} must be NAME=/path/to/command`,
-        EXIT_CODES.config,
-      );
-    entrypoints.set(entry.slice(0, equals), entry.slice(equals + 1));
-  }
+  const entrypoints = imageCommandsOf(options.entrypoint, options.cmd);
   if (options.podFailurePolicy === true && options.nativeSidecars === true)
     throw new SupervisorError(
       'kubexit inject: --pod-failure-policy and --native-sidecars exclude each other: the policy is for kubexit configuration errors, and native sidecars run no kubexit',
@@ -126,4 +121,52 @@ async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * `--entrypoint NAME=/path` or `NAME=["program", "arg"…]` (the image's ENTRYPOINT, as a
+ * Dockerfile's exec form writes it) and `--cmd NAME=[…]` (its CMD): per container name.
+ */
+function imageCommandsOf(
+  entrypointFlags: readonly string[],
+  cmdFlags: readonly string[],
+): Map<string, ImageCommand> {
+  const entrypoints = new Map(entrypointFlags.map((flag) => argvFlag('--entrypoint', flag, true)));
+  const cmds = new Map(cmdFlags.map((flag) => argvFlag('--cmd', flag, false)));
+  for (const name of cmds.keys())
+    if (!entrypoints.has(name))
+      throw new SupervisorError(
+        `kubexit inject: --cmd ${name}=… needs --entrypoint ${name}=… too (the image's ENTRYPOINT, [] when it has none): a container given a command replaces both`,
+        EXIT_CODES.config,
+      );
+  return new Map(
+    [...entrypoints].map(([name, entrypoint]) => {
+      const cmd = cmds.get(name);
+      return [name, cmd === undefined ? { entrypoint } : { entrypoint, cmd }];
+    }),
+  );
+}
+
+/** One `NAME=VALUE` flag whose value is a JSON list of strings (or one path, for --entrypoint). */
+function argvFlag(flag: string, text: string, pathAllowed: boolean): [string, string[]] {
+  const equals = text.indexOf('=');
+  const value = text.slice(equals + 1);
+  const form = pathAllowed ? 'NAME=/path/to/program or NAME=["program", "arg"]' : 'NAME=["arg", …]';
+  const fail = (why: string) =>
+    new SupervisorError(`kubexit inject: ${flag} ${text}: ${why}; give ${form}`, EXIT_CODES.config);
+  if (equals <= 0 || value === '') throw fail('no container name or no value');
+  const name = text.slice(0, equals);
+  if (!value.trimStart().startsWith('[')) {
+    if (!pathAllowed) throw fail('not a JSON list');
+    return [name, [value]];
+  }
+  let words: unknown;
+  try {
+    words = JSON.parse(value);
+  } catch {
+    throw fail('not valid JSON');
+  }
+  if (!Array.isArray(words) || !words.every((word) => typeof word === 'string'))
+    throw fail('not a list of strings');
+  return [name, words];
 }
