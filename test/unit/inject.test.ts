@@ -7,7 +7,7 @@ import { injectedExample, plainExamples, TRY_IT_POD, tryItPod } from '../../scri
 import { inject } from '../../src/commands/inject/inject.ts';
 import type { InjectOptions } from '../../src/commands/inject/plan.ts';
 import { injectChecked, podSpecs } from '../helpers/inject-checks.ts';
-import { type PodSpec, restrictedViolations } from '../helpers/pss.ts';
+import { restrictedViolations } from '../helpers/pss.ts';
 
 const DIR = fileURLToPath(new URL('../inject/', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -59,7 +59,10 @@ const CASES: Record<string, InjectOptions> = {
       ['shell', { entrypoint: [], cmd: ['sh'] }],
     ]),
     images: new Map([
-      ['registry.example/db-proxy:2 linux/amd64', { entrypoint: ['/db-proxy'], cmd: ['--port=5432'] }],
+      [
+        'registry.example/db-proxy:2 linux/amd64',
+        { entrypoint: ['/db-proxy'], cmd: ['--port=5432'] },
+      ],
     ]),
   }),
 };
