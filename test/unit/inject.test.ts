@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { injectedExample, plainExamples, TRY_IT_POD, tryItPod } from '../../scripts/examples.ts';
-import { inject } from '../../src/commands/inject/inject.ts';
+import { imagesNeeded, inject } from '../../src/commands/inject/inject.ts';
 import type { InjectOptions } from '../../src/commands/inject/plan.ts';
 import { injectChecked, podSpecs } from '../helpers/inject-checks.ts';
 import { restrictedViolations } from '../helpers/pss.ts';
@@ -251,5 +251,43 @@ t.test(
     );
     t.match(output, /podFailurePolicy:\n {4}rules:/);
     t.notMatch(notices.join('\n'), /no container of this pod runs kubexit/);
+  },
+);
+
+t.test(
+  "the images inject asks the registry about: containers it wraps that have no command, for their pod's platform",
+  async (t) => {
+    const pod = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: p, annotations: { kubexit.io/sidecars: "db,logs" } }',
+      'spec:',
+      '  restartPolicy: Always',
+      '  nodeSelector: { kubernetes.io/arch: arm64 }',
+      '  containers:',
+      '    - { name: app, image: registry.example/app:1 }',
+      '    - { name: given, image: registry.example/given:1 }',
+      '    - { name: db, image: registry.example/db:1, readinessProbe: { tcpSocket: { port: 5432 } } }',
+      '    - { name: logs, image: registry.example/logs:1 }',
+      '    - { name: istio-proxy, image: docker.io/istio/proxyv2:1.24.0 }',
+      '',
+    ].join('\n');
+    const settings = options({
+      entrypoints: new Map([['given', { entrypoint: ['/g'], cmd: [] }]]),
+    });
+    t.same(
+      imagesNeeded(pod, settings).map((need) => [need.container, need.image, need.platform]),
+      [
+        ['app', 'registry.example/app:1', 'linux/arm64'],
+        ['db', 'registry.example/db:1', 'linux/arm64'],
+      ],
+      'not the one given by flag, not a sidecar left unwrapped, not a proxy',
+    );
+    const elsewhere = pod.replace('  nodeSelector: { kubernetes.io/arch: arm64 }\n', '');
+    t.same(
+      imagesNeeded(elsewhere, options({ platform: 'linux/s390x' })).map((need) => need.platform),
+      ['linux/s390x', 'linux/s390x', 'linux/s390x'],
+      'no nodeSelector: the --platform given',
+    );
   },
 );

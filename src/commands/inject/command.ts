@@ -4,8 +4,10 @@ import packageJson from '../../../package.json' with { type: 'json' };
 import { SupervisorError } from '../../core/model/errors.ts';
 import { EXIT_CODES } from '../../core/model/exit-codes.ts';
 import type { ImageCommand } from './entrypoints.ts';
-import { inject } from './inject.ts';
+import { type ImageLookUp, lookUpImages, registryLookUp } from './image-lookup.ts';
+import { imagesNeeded, inject } from './inject.ts';
 import { MESHES, type Mesh } from './meshes.ts';
+import type { InjectOptions } from './plan.ts';
 import type { Notice } from './probes.ts';
 
 /** The released image of this very version: what the install init container runs. */
@@ -22,6 +24,9 @@ export interface InjectCommandOptions {
   readonly imageVolume?: boolean;
   readonly nativeSidecars?: boolean;
   readonly podFailurePolicy?: boolean;
+  readonly platform: string;
+  /** false with --no-registry. */
+  readonly registry?: boolean;
 }
 
 /**
@@ -34,6 +39,7 @@ export async function runInject(
   options: InjectCommandOptions,
   write: (text: string) => void,
   readStdin: () => Promise<string> = readAllStdin,
+  lookUp: ImageLookUp = registryLookUp(process.env),
 ): Promise<number> {
   if (options.mesh !== undefined && !(MESHES as readonly string[]).includes(options.mesh))
     throw new SupervisorError(
@@ -51,11 +57,12 @@ export async function runInject(
       'kubexit inject: --image-volume and --native-sidecars exclude each other: native sidecars need no kubexit',
       EXIT_CODES.config,
     );
-  const settings = {
+  const given = {
     sidecars: options.sidecar,
     mesh: options.mesh as Mesh | undefined,
     meshNative: options.meshNative === true,
     entrypoints,
+    platform: options.platform,
     image: options.image,
     imageVolume: options.imageVolume === true,
     nativeSidecars: options.nativeSidecars === true,
@@ -63,27 +70,25 @@ export async function runInject(
   };
   const notice: Notice = (kind, message) =>
     process.stderr.write(`kubexit inject: ${kind}: ${message}\n`);
-  const inputs = files.length === 0 ? ['-'] : files;
+  const inputs: Array<{ file: string; text: string }> = [];
+  for (const file of files.length === 0 ? ['-'] : files)
+    inputs.push({ file, text: file === '-' ? await readStdin() : await readInput(file) });
+  if (inputs.some(({ file, text }) => file === '-' && text.trim() === ''))
+    throw new SupervisorError(
+      'kubexit inject: standard input is empty: give the manifest on stdin or as a file argument; with docker run or kubectl run, -i is needed for stdin to reach kubexit',
+      EXIT_CODES.config,
+    );
+  const needs = inputs.flatMap(({ file, text }) =>
+    inFile(file, () => imagesNeeded(text, given)).map((need) => ({ ...need, file })),
+  );
+  const settings: InjectOptions = {
+    ...given,
+    images: options.registry === false ? new Map() : await lookUpImages(needs, lookUp),
+  };
   const outputs: string[] = [];
   let changed = false;
-  for (const file of inputs) {
-    const before = file === '-' ? await readStdin() : await readInput(file);
-    if (file === '-' && before.trim() === '')
-      throw new SupervisorError(
-        'kubexit inject: standard input is empty: give the manifest on stdin or as a file argument; with docker run or kubectl run, -i is needed for stdin to reach kubexit',
-        EXIT_CODES.config,
-      );
-    let after: string;
-    try {
-      after = inject(before, settings, notice);
-    } catch (error) {
-      if (error instanceof SupervisorError && file !== '-')
-        throw new SupervisorError(
-          error.message.replace('kubexit inject: ', `kubexit inject: ${file}: `),
-          EXIT_CODES.config,
-        );
-      throw error;
-    }
+  for (const { file, text: before } of inputs) {
+    const after = inFile(file, () => inject(before, settings, notice));
     const label = file === '-' ? 'stdin' : file;
     changed ||= after !== before;
     if (!options.diff) outputs.push(after);
@@ -104,6 +109,20 @@ function joinOutputs(outputs: readonly string[]): string {
       return index === 0 ? text : `${terminated}${separated ? '---\n' : ''}${text}`;
     })
     .join('');
+}
+
+/** A file's errors name the file (stdin's need no name). */
+function inFile<T>(file: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof SupervisorError && file !== '-')
+      throw new SupervisorError(
+        error.message.replace('kubexit inject: ', `kubexit inject: ${file}: `),
+        EXIT_CODES.config,
+      );
+    throw error;
+  }
 }
 
 async function readInput(file: string): Promise<string> {
