@@ -277,7 +277,7 @@ t.test(
   'a registry asking for Basic authentication gets the Docker config credentials',
   async (t) => {
     const expected = `Basic ${Buffer.from('carol:pw').toString('base64')}`;
-    const host = await fakeRegistry(t, (path, authorization) => {
+    const host = await fakeRegistry(t, (_path, authorization) => {
       if (authorization !== expected) return [401, { 'www-authenticate': 'Basic realm="r"' }, ''];
       return [404, {}, ''];
     });
