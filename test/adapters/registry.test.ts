@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { dockerConfigCredentials } from '../../src/adapters/registry/docker-credentials.ts';
 import { diskImageCache } from '../../src/adapters/registry/image-cache.ts';
 import { parseImageReference } from '../../src/adapters/registry/image-reference.ts';
@@ -222,7 +222,7 @@ t.test('a credential helper of the Docker config is run, without a shell', async
 
 /** A registry of the test's own that answers what real ones must not: lies, floods, Basic. */
 async function fakeRegistry(
-  t: Tap.Test,
+  t: Test,
   answer: (
     path: string,
     authorization: string | undefined,

@@ -123,7 +123,7 @@ async function pushBlob(host: string, repository: string, body: Buffer, mediaTyp
   location.searchParams.set('digest', digest);
   const put = await fetch(location, {
     method: 'PUT',
-    body,
+    body: new Uint8Array(body),
     headers: { 'content-type': 'application/octet-stream' },
   });
   if (put.status !== 201) throw new Error(`blob of ${repository}: HTTP ${put.status}`);
@@ -140,7 +140,7 @@ async function putManifest(
   const digest = digestOf(body);
   const response = await fetch(`http://${host}/v2/${repository}/manifests/${tag ?? digest}`, {
     method: 'PUT',
-    body,
+    body: new Uint8Array(body),
     headers: { 'content-type': mediaType },
   });
   if (response.status !== 201)
