@@ -44,7 +44,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 export function rootsOf(text: string): unknown[] {
   return /^\s*[{[]/.test(text)
     ? [JSON.parse(text)]
-    : parseAllDocuments(text).map((document) => document.toJS());
+    : parseAllDocuments(text, { merge: true }).map((document) => document.toJS());
 }
 
 /** The objects of a stream, List items included. */

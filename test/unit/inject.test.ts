@@ -291,3 +291,28 @@ t.test(
     );
   },
 );
+
+t.test(
+  'kubexit put first in a block list whose first item starts with a dash, kubectl style',
+  async (t) => {
+    const pod = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: p}',
+      'spec:',
+      '  restartPolicy: Never',
+      '  containers:',
+      '  - name: side',
+      '    image: s',
+      '    command:',
+      '    - --verbose',
+      '  - {name: app, image: a, command: [a]}',
+      '',
+    ].join('\n');
+    // Reproduced by the generated layouts: the new item went 2 columns right (invalid YAML).
+    t.match(
+      inject(pod, options({ sidecars: ['side'] })),
+      / {4}command:\n {4}- \/kubexit\/kubexit\n {4}- --verbose\n/,
+    );
+  },
+);

@@ -26,7 +26,7 @@ export function inject(text: string, options: InjectOptions, notice: Notice = ()
     output = edits.length > 0 ? editor.print(text) : text;
   } else {
     const out = new YamlText(text);
-    for (const [index, document] of parseAllDocuments(text).entries()) {
+    for (const [index, document] of parseAllDocuments(text, { merge: true }).entries()) {
       const where = `document ${index + 1}`;
       if (document.errors.length > 0)
         throw injectError(`${where} is not valid YAML: ${document.errors[0]?.message}`);
@@ -48,7 +48,9 @@ export function imagesNeeded(text: string, options: InjectOptions): ImageNeed[] 
   const planning = { ...options, onImageNeeded: (need: ImageNeed) => needs.push(need) };
   const json = jsonOf(text);
   const roots =
-    json !== undefined ? [json] : parseAllDocuments(text).map((document) => document.toJS());
+    json !== undefined
+      ? [json]
+      : parseAllDocuments(text, { merge: true }).map((document) => document.toJS());
   for (const [index, root] of roots.entries())
     planObject(root, [], `document ${index + 1}`, planning, () => {}, new Set());
   return needs;

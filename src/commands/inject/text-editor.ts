@@ -88,9 +88,13 @@ export class YamlText {
   readonly #text: string;
   readonly #splices: Splice[] = [];
   readonly #moves: Move[] = [];
+  /** The text's own line ends: what inject adds ends its lines the same way. */
+  readonly #eol: string;
 
   constructor(text: string) {
     this.#text = text;
+    const crlf = text.match(/\r\n/g)?.length ?? 0;
+    this.#eol = crlf > 0 && crlf >= (text.match(/\n/g)?.length ?? 0) - crlf ? '\r\n' : '\n';
   }
 
   get text(): string {
@@ -98,11 +102,16 @@ export class YamlText {
   }
 
   splice(start: number, end: number, text: string, anchor = start): void {
-    this.#splices.push({ start, end, text, anchor });
+    this.#splices.push({ start, end, text: this.#lineEnds(text), anchor });
   }
 
   move(move: Move): void {
-    this.#moves.push(move);
+    const { prefix, suffix } = move;
+    this.#moves.push({ ...move, prefix: this.#lineEnds(prefix), suffix: this.#lineEnds(suffix) });
+  }
+
+  #lineEnds(text: string): string {
+    return this.#eol === '\n' ? text : text.replace(/\r?\n/g, this.#eol);
   }
 
   /** The text with every edit made (see apply for the order at one point). */
@@ -163,6 +172,8 @@ export class YamlDocumentEditor implements ManifestEditor {
   readonly #step: number;
   /** Columns a block list's `- ` is indented by under its key (0 in kubectl's output). */
   readonly #listIndent: number;
+  /** Anchors some alias refers to: a node under one of them is written once and used twice. */
+  readonly #aliased = new Set<string>();
   /** Items added so far to each empty flow collection. */
   readonly #addedToEmpty = new Map<Node, number>();
 
@@ -173,6 +184,11 @@ export class YamlDocumentEditor implements ManifestEditor {
     const style = this.#styleOf();
     this.#step = style.step;
     this.#listIndent = style.listIndent;
+    visit(document, {
+      Alias: (_, alias) => {
+        this.#aliased.add(alias.source);
+      },
+    });
   }
 
   addItem(path: Path, value: unknown, first = false): void {
@@ -305,24 +321,36 @@ export class YamlDocumentEditor implements ManifestEditor {
     });
   }
 
+  /**
+   * The node at `path`, written out: not an alias, not under an anchor used again elsewhere (an
+   * edit there would change every place that uses it), not a key a merge (`<<: *base`) gives.
+   */
   #node(path: Path): Node {
     let node: unknown = this.#document.contents;
-    for (const [index, step] of path.entries()) {
+    for (let index = 0; ; index++) {
+      const at = where(path.slice(0, index));
       if (isAlias(node))
         throw injectError(
-          `${where(path.slice(0, index))} is a YAML alias (*${node.source}): inject edits only what is written out; expand it`,
+          `${at} is a YAML alias (*${node.source}): inject edits only what is written out; expand it`,
         );
-      if (isMap(node)) node = node.items.find((pair) => keyOf(pair) === step)?.value;
-      else if (isSeq(node) && typeof step === 'number') node = node.items[step];
+      const anchor = (node as Node | undefined)?.anchor;
+      if (anchor !== undefined && this.#aliased.has(anchor))
+        throw injectError(
+          `${at} is anchored (&${anchor}) and used again as *${anchor}: an edit here would change both; expand the alias`,
+        );
+      const step = path[index];
+      if (step === undefined) return node as Node;
+      const parent = node;
+      if (isMap(parent)) node = parent.items.find((pair) => keyOf(pair) === step)?.value;
+      else if (isSeq(parent) && typeof step === 'number') node = parent.items[step];
       else node = undefined;
+      if (isMap(parent) && node === undefined && parent.items.some(isMergeKey))
+        throw injectError(
+          `${where(path.slice(0, index + 1))} comes from a YAML merge key (<<): inject edits only what is written out; write it into the map`,
+        );
       if (node === undefined || node === null)
         throw injectError(`${where(path.slice(0, index + 1))} is missing`);
     }
-    if (isAlias(node))
-      throw injectError(
-        `${where(path)} is a YAML alias (*${node.source}): inject edits only what is written out; expand it`,
-      );
-    return node as Node;
   }
 
   /** The value as block YAML, unindented, in this document's style. */
@@ -372,7 +400,8 @@ export class YamlDocumentEditor implements ManifestEditor {
   /** The column of the `- ` before a block list item. */
   #dashColumn(item: Node): number {
     const start = item.range?.[0] ?? 0;
-    const dash = this.#text.lastIndexOf('-', start);
+    // Before the item: an item may start with a dash of its own (`- --verbose`).
+    const dash = this.#text.lastIndexOf('-', start - 1);
     return columnOf(this.#text, dash);
   }
 
@@ -480,7 +509,9 @@ export class JsonEditor implements ManifestEditor {
     this.finish();
     const indent = /\n([ \t]+)\S/.exec(original)?.[1] ?? '';
     const printed = JSON.stringify(this.root, null, indent);
-    return original.endsWith('\n') ? `${printed}\n` : printed;
+    const eol = original.includes('\r\n') ? '\r\n' : '\n';
+    const ended = original.endsWith('\n') ? `${printed}\n` : printed;
+    return eol === '\n' ? ended : ended.replace(/\n/g, eol);
   }
 
   #at(path: Path): unknown {
@@ -493,6 +524,11 @@ export class JsonEditor implements ManifestEditor {
 function replaceEntries(map: Record<string, unknown>, entries: Array<[string, unknown]>): void {
   for (const name of Object.keys(map)) delete map[name];
   for (const [name, value] of entries) map[name] = value;
+}
+
+/** `<<: *base`: the key of a merge (a symbol once the parser merges, `<<` otherwise). */
+function isMergeKey(pair: Pair): boolean {
+  return isScalar(pair.key) && (pair.key.source === '<<' || pair.key.value === '<<');
 }
 
 function keyOf(pair: Pair): unknown {
