@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
@@ -116,3 +117,14 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+t.test('credentials in a real manifest come out of the CLI as they went in', async (t) => {
+  const rabbit = readFileSync(
+    new URL('../inject/corpus/kubernetes-website/rabbitmq-job.yaml', import.meta.url),
+    'utf8',
+  );
+  const env = { XDG_CACHE_HOME: join(t.testdir(), 'cache') };
+  const result = await inject(['--entrypoint', 'c=["/worker"]', '--cmd', 'c=[]'], rabbit, env);
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, '          value: amqp://guest:guest@rabbitmq-service:5672\n');
+});

@@ -40,10 +40,6 @@ export function runsKubexit(container: Container): boolean {
   return /(^|\/)(ba|da)?sh$/.test(first ?? '') && rest.some((word) => word.includes(KUBEXIT));
 }
 
-export function firstWord(container: Container): unknown {
-  return Array.isArray(container.command) ? container.command[0] : undefined;
-}
-
 export function envValue(container: Container, name: string): string | undefined {
   const found = containersOf(container, 'env').find((item) => item.name === name);
   return found === undefined ? undefined : String(found.value ?? '');

@@ -1,4 +1,4 @@
-import { firstWord, KUBEXIT, nameOf } from './data.ts';
+import { nameOf, runsKubexit } from './data.ts';
 import { MESH_WIRING } from './meshes.ts';
 import type { PodView } from './pod-view.ts';
 import { injectError } from './text-editor.ts';
@@ -15,10 +15,12 @@ export function toNativeSidecars(pod: PodView): boolean {
     pod.note(pod.nothingToGain());
     return false;
   }
+  // A pod wired for kubexit (this one's or the original's, a shell script's included) would run
+  // kubexit in a native sidecar whose dependencies the kubelet already orders: refused.
   for (const container of containers)
-    if (firstWord(container) === KUBEXIT)
+    if (runsKubexit(container))
       throw injectError(
-        `${pod.where}: container ${nameOf(container)} already runs kubexit; make native sidecars from the manifest as it was before inject`,
+        `${pod.where}: container ${nameOf(container)} already runs kubexit; make native sidecars from the manifest without kubexit (its command as it was before kubexit, no KUBEXIT_* variables), or keep kubexit and leave out --native-sidecars`,
       );
   for (const sidecar of sidecars) {
     const path = pod.containerPath(sidecar);
