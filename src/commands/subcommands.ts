@@ -3,7 +3,7 @@ import { SupervisorError } from '../core/model/errors.ts';
 import { EXIT_CODES } from '../core/model/exit-codes.ts';
 import { DEFAULT_GRAVEYARD } from '../core/model/options.ts';
 import { IMAGE, type InjectCommandOptions, runInject } from './inject/command.ts';
-import { DEFAULT_PLATFORM } from './inject/entrypoints.ts';
+import { DEFAULT_PLATFORM } from './inject/images.ts';
 import { MESHES } from './inject/meshes.ts';
 import { install } from './install.ts';
 

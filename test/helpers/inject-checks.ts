@@ -3,7 +3,7 @@ import { DaemonSet, Deployment, ReplicaSet, StatefulSet } from 'kubernetes-model
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { Pod } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
-import { imageKey, platformOf } from '../../src/commands/inject/entrypoints.ts';
+import { imageKey, platformOf } from '../../src/commands/inject/images.ts';
 import { inject, injectPatch } from '../../src/commands/inject/inject.ts';
 import type { InjectOptions } from '../../src/commands/inject/plan.ts';
 

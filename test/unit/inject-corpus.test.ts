@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { imageKey } from '../../src/commands/inject/entrypoints.ts';
+import { imageKey } from '../../src/commands/inject/images.ts';
 import { imagesNeeded, inject } from '../../src/commands/inject/inject.ts';
 import type { InjectOptions } from '../../src/commands/inject/plan.ts';
 import { injectChecked, podSpecs } from '../helpers/inject-checks.ts';

@@ -3,7 +3,7 @@ import { defaultCacheDirectory, diskImageCache } from '../../adapters/registry/i
 import { readImageCommand } from '../../adapters/registry/registry-client.ts';
 import { SupervisorError } from '../../core/model/errors.ts';
 import { EXIT_CODES } from '../../core/model/exit-codes.ts';
-import { type ImageCommand, type ImageNeed, imageKey } from './entrypoints.ts';
+import { type ImageCommand, type ImageNeed, imageKey } from './images.ts';
 
 /** Reads what an image runs on a platform (its registry, in kubexit itself). */
 export type ImageLookUp = (image: string, platform: string) => Promise<ImageCommand>;

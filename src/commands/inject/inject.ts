@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { applyEdits } from './edits.ts';
-import type { ImageNeed } from './entrypoints.ts';
+import type { ImageNeed } from './images.ts';
 import { jsonPatchOf, type PatchOperation } from './json-patch.ts';
 import { type InjectOptions, planObject } from './plan.ts';
 import type { Notice } from './probes.ts';

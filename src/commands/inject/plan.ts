@@ -1,44 +1,16 @@
 import { containersOf, type Data, isData, nameOf, nativeSidecarsOf, runsKubexit } from './data.ts';
 import { type Edit, PlanRecorder } from './edits.ts';
-import type { ImageCommand, ImageNeed } from './entrypoints.ts';
 import { hasPodLikeTemplate, isList, isPodKind, podTemplateOf } from './kinds.ts';
-import type { Mesh } from './meshes.ts';
 import { migrateFromOriginal } from './migrate.ts';
 import { toNativeSidecars } from './native.ts';
+import type { InjectOptions } from './options.ts';
 import { addPodFailurePolicy, jobSpecPath } from './pod-failure-policy.ts';
 import { PodView } from './pod-view.ts';
 import type { Notice } from './probes.ts';
 import type { Path } from './text-editor.ts';
 import { wireKubexit } from './wiring.ts';
 
-/** How inject wires the pods it is given. */
-export interface InjectOptions {
-  /** Containers to treat as sidecars, besides the pod's annotation and the known proxies. */
-  readonly sidecars: readonly string[];
-  /** A mesh whose proxy a webhook adds later; otherwise read from the pod's annotations. */
-  readonly mesh?: Mesh;
-  /** The mesh injects its proxy as a native sidecar (a cluster-wide setting of the mesh). */
-  readonly meshNative?: boolean;
-  /** container name → what its image runs, for containers without `command` (flags). */
-  readonly entrypoints: ReadonlyMap<string, ImageCommand>;
-  /** `imageKey(image, platform)` → what the image runs, as read from its registry. */
-  readonly images?: ReadonlyMap<string, ImageCommand>;
-  /** The platform of pods whose nodeSelector names none (`linux/amd64`). */
-  readonly platform?: string;
-  /**
-   * Called for a container whose image's command is needed and not known, instead of failing:
-   * the caller reads it from the registry and plans again.
-   */
-  readonly onImageNeeded?: (need: ImageNeed) => void;
-  /** The kubexit image of the install init container (or of the image volume). */
-  readonly image: string;
-  /** Mount the kubexit image as an image volume instead of copying it with an init container. */
-  readonly imageVolume?: boolean;
-  /** Rewrite the sidecars as native sidecars instead of wrapping anything in kubexit. */
-  readonly nativeSidecars?: boolean;
-  /** Give Jobs a podFailurePolicy that fails them at once on a kubexit configuration error. */
-  readonly podFailurePolicy?: boolean;
-}
+export type { InjectOptions } from './options.ts';
 
 /**
  * The plan for one object — a pod-bearing kind, or a List of them — at `path` of its document:

@@ -9,7 +9,7 @@ import {
 } from './data.ts';
 import type { PodTemplate } from './kinds.ts';
 import { meshOf, type PodMesh } from './meshes.ts';
-import type { InjectOptions } from './plan.ts';
+import type { InjectOptions } from './options.ts';
 import type { Notice } from './probes.ts';
 import { type Roles, rolesOf, SIDECARS_ANNOTATION } from './roles.ts';
 import type { ManifestEditor, Path } from './text-editor.ts';

@@ -1,0 +1,31 @@
+import type { ImageCommand, ImageNeed } from './images.ts';
+import type { Mesh } from './meshes.ts';
+
+/** How inject wires the pods it is given. */
+export interface InjectOptions {
+  /** Containers to treat as sidecars, besides the pod's annotation and the known proxies. */
+  readonly sidecars: readonly string[];
+  /** A mesh whose proxy a webhook adds later; otherwise read from the pod's annotations. */
+  readonly mesh?: Mesh;
+  /** The mesh injects its proxy as a native sidecar (a cluster-wide setting of the mesh). */
+  readonly meshNative?: boolean;
+  /** container name → what its image runs, for containers without `command` (flags). */
+  readonly entrypoints: ReadonlyMap<string, ImageCommand>;
+  /** `imageKey(image, platform)` → what the image runs, as read from its registry. */
+  readonly images?: ReadonlyMap<string, ImageCommand>;
+  /** The platform of pods whose nodeSelector names none (`linux/amd64`). */
+  readonly platform?: string;
+  /**
+   * Called for a container whose image's command is needed and not known, instead of failing:
+   * the caller reads it from the registry and plans again.
+   */
+  readonly onImageNeeded?: (need: ImageNeed) => void;
+  /** The kubexit image of the install init container (or of the image volume). */
+  readonly image: string;
+  /** Mount the kubexit image as an image volume instead of copying it with an init container. */
+  readonly imageVolume?: boolean;
+  /** Rewrite the sidecars as native sidecars instead of wrapping anything in kubexit. */
+  readonly nativeSidecars?: boolean;
+  /** Give Jobs a podFailurePolicy that fails them at once on a kubexit configuration error. */
+  readonly podFailurePolicy?: boolean;
+}
