@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { SupervisorError } from '../core/model/errors.ts';
 import { EXIT_CODES } from '../core/model/exit-codes.ts';
 import { DEFAULT_GRAVEYARD } from '../core/model/options.ts';
@@ -6,6 +6,7 @@ import { IMAGE, type InjectCommandOptions, runInject } from './inject/command.ts
 import { DEFAULT_PLATFORM } from './inject/images.ts';
 import { MESHES } from './inject/meshes.ts';
 import { install } from './install.ts';
+import type { WebhookCommandOptions } from './webhook/command.ts';
 
 export { copyAsCp } from './copy.ts';
 
@@ -95,6 +96,125 @@ export async function runSubcommand(
     .action((files: string[], options: InjectCommandOptions) => {
       code = runInject(files, options, raw);
     });
+  const webhookOption = (flags: string, description: string, env: string, fallback?: string) => {
+    const option = new Option(flags, description).env(env);
+    return fallback === undefined ? option : option.default(fallback);
+  };
+  program
+    .command('webhook')
+    .description(
+      'serve a mutating admission webhook: pods made by operators get native sidecars, or kubexit, as inject would wire them',
+    )
+    .addOption(
+      webhookOption(
+        '--listen <address>',
+        'where to serve HTTPS',
+        'KUBEXIT_WEBHOOK_LISTEN',
+        ':8443',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--tls-cert-file <file>',
+        'the serving certificate (PEM), read again when it changes',
+        'KUBEXIT_WEBHOOK_TLS_CERT_FILE',
+      ),
+    )
+    .addOption(
+      webhookOption('--tls-key-file <file>', 'its key (PEM)', 'KUBEXIT_WEBHOOK_TLS_KEY_FILE'),
+    )
+    .addOption(
+      webhookOption(
+        '--mode <mode>',
+        'native, wrap, or auto (native sidecars on Kubernetes 1.29+)',
+        'KUBEXIT_WEBHOOK_MODE',
+        'auto',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--config <file>',
+        'roles and scope (YAML, a mounted ConfigMap), read again when it changes',
+        'KUBEXIT_WEBHOOK_CONFIG',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--image <image>',
+        'the kubexit image of the installer',
+        'KUBEXIT_WEBHOOK_IMAGE',
+        IMAGE,
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--kubernetes-version <version>',
+        "the cluster's version, instead of asking the API server",
+        'KUBEXIT_WEBHOOK_KUBERNETES_VERSION',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--namespace <namespace>',
+        "the webhook's own namespace, never touched (default: its service account's)",
+        'KUBEXIT_WEBHOOK_NAMESPACE',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--registry-timeout <duration>',
+        'how long an admission waits for image lookups',
+        'KUBEXIT_WEBHOOK_REGISTRY_TIMEOUT',
+        '3s',
+      ),
+    )
+    .addOption(
+      webhookOption('--log-format <format>', 'text or json', 'KUBEXIT_WEBHOOK_LOG_FORMAT', 'text'),
+    )
+    .addOption(
+      webhookOption(
+        '--max-in-flight <n>',
+        'admissions answered at once; more get 429',
+        'KUBEXIT_WEBHOOK_MAX_IN_FLIGHT',
+        '256',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--max-body <bytes>',
+        'the largest request body; larger ones get 413',
+        'KUBEXIT_WEBHOOK_MAX_BODY',
+        '3Mi',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--shutdown-delay <duration>',
+        'after SIGTERM, how long /readyz fails before the server stops taking connections',
+        'KUBEXIT_WEBHOOK_SHUTDOWN_DELAY',
+        '5s',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--drain-timeout <duration>',
+        'how long requests in flight get to finish',
+        'KUBEXIT_WEBHOOK_DRAIN_TIMEOUT',
+        '20s',
+      ),
+    )
+    .addOption(
+      webhookOption(
+        '--reload-interval <duration>',
+        'how often the certificate and configuration files are read again',
+        'KUBEXIT_WEBHOOK_RELOAD_INTERVAL',
+        '5s',
+      ),
+    )
+    .action(async (options: WebhookCommandOptions) => {
+      const { runWebhook } = await import('./webhook/command.ts');
+      code = runWebhook(options, env);
+    });
   program
     .command('status')
     .description('show every tombstone in the graveyard')
@@ -106,7 +226,7 @@ export async function runSubcommand(
       code = status({ ...options, graveyard, now: new Date(), write: out });
     });
   try {
-    program.parse([...argv], { from: 'user' });
+    await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return 0;

@@ -43,6 +43,23 @@ export function dockerConfigCredentials(env: NodeJS.ProcessEnv): CredentialSourc
   };
 }
 
+/**
+ * The credentials a Docker config's `auths` hold for a registry (also the form of a Kubernetes
+ * image pull secret's `.dockerconfigjson`).
+ */
+export function credentialsInAuths(auths: unknown, registry: string): Credentials | undefined {
+  if (typeof auths !== 'object' || auths === null) return undefined;
+  const entries = auths as Record<string, unknown>;
+  for (const key of hostKeys(registry)) {
+    const entry = entries[key];
+    if (typeof entry === 'object' && entry !== null) {
+      const found = credentialsOf(entry as { auth?: string; username?: string; password?: string });
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
 interface DockerConfig {
   auths?: Record<string, { auth?: string; username?: string; password?: string }>;
   credHelpers?: Record<string, string>;

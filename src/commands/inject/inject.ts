@@ -56,6 +56,14 @@ export function imagesNeeded(text: string, options: InjectOptions): ImageNeed[] 
   return needs;
 }
 
+/** The containers of one object whose image's ENTRYPOINT and CMD the plan needs. */
+export function imagesNeededFor(object: unknown, options: InjectOptions): ImageNeed[] {
+  const needs: ImageNeed[] = [];
+  const planning = { ...options, onImageNeeded: (need: ImageNeed) => needs.push(need) };
+  planObject(object, [], 'the pod', planning, () => {}, new Set());
+  return needs;
+}
+
 /** The plan for one object (a Pod, as an admission request holds it) as a JSON Patch. */
 export function injectPatch(
   object: unknown,

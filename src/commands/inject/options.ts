@@ -1,3 +1,4 @@
+import type { ContainerRule } from './container-rules.ts';
 import type { ImageCommand, ImageNeed } from './images.ts';
 import type { Mesh } from './meshes.ts';
 
@@ -5,6 +6,13 @@ import type { Mesh } from './meshes.ts';
 export interface InjectOptions {
   /** Containers to treat as sidecars, besides the pod's annotation and the known proxies. */
   readonly sidecars: readonly string[];
+  /** Containers that are sidecars by a cluster-wide rule (name, image), unless the pod names its own. */
+  readonly sidecarRules?: readonly ContainerRule[];
+  /**
+   * Containers that are main containers by a cluster-wide rule (Airflow's `base`): in a pod that
+   * has one, every other container is a sidecar, unless the pod names its own.
+   */
+  readonly mainRules?: readonly ContainerRule[];
   /** A mesh whose proxy a webhook adds later; otherwise read from the pod's annotations. */
   readonly mesh?: Mesh;
   /** The mesh injects its proxy as a native sidecar (a cluster-wide setting of the mesh). */

@@ -41,7 +41,7 @@ export class PodView {
     this.options = options;
     this.where = where;
     this.notice = notice;
-    this.roles = rolesOf(template, options.sidecars, where);
+    this.roles = rolesOf(template, options, where);
     this.mesh = meshOf(template, this.roles.proxies, options);
     this.restartPolicy = String(template.spec.restartPolicy ?? 'Always');
   }

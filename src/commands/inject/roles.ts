@@ -1,6 +1,8 @@
+import { matchesRule } from './container-rules.ts';
 import { type Container, containersOf, entryOf, nameOf, nativeSidecarsOf } from './data.ts';
 import type { PodTemplate } from './kinds.ts';
 import { proxyMesh } from './meshes.ts';
+import type { InjectOptions } from './options.ts';
 import { injectError } from './text-editor.ts';
 
 /** The pod annotation that names a pod's sidecars (comma-separated container names). */
@@ -33,7 +35,7 @@ export interface Roles {
  */
 export function rolesOf(
   template: PodTemplate,
-  sidecarFlags: readonly string[],
+  options: Pick<InjectOptions, 'sidecars' | 'sidecarRules' | 'mainRules'>,
   where: string,
 ): Roles {
   const containers = containersOf(template.spec, 'containers');
@@ -49,10 +51,17 @@ export function rolesOf(
       throw injectError(
         `${where}: ${SIDECARS_ANNOTATION} names ${name}, which is not one of its containers (${names.join(', ')})`,
       );
+  // A pod that names its sidecars itself is taken at its word: the cluster's rules don't apply.
+  const ruled = annotated.length === 0;
+  const isMain = (container: Container) =>
+    ruled && (options.mainRules ?? []).some((rule) => matchesRule(container, rule));
+  const hasMain = containers.some(isMain);
   const isSidecar = (container: Container) =>
-    sidecarFlags.includes(nameOf(container)) ||
+    options.sidecars.includes(nameOf(container)) ||
     annotated.includes(nameOf(container)) ||
-    KNOWN_PROXIES.some((pattern) => pattern.test(String(container.image ?? '')));
+    KNOWN_PROXIES.some((pattern) => pattern.test(String(container.image ?? ''))) ||
+    (ruled && (options.sidecarRules ?? []).some((rule) => matchesRule(container, rule))) ||
+    (hasMain && !isMain(container));
   const wrappable = containers.filter((container) => !proxies.has(container));
   const mains = wrappable.filter((container) => !isSidecar(container));
   if (mains.length === 0)
