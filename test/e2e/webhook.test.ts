@@ -22,17 +22,27 @@ const IMAGE = 'ghcr.io/kubexit/kubexit:0.1.0';
 
 /** The pods of a manifest, as the controllers of its kinds would create them. */
 function podsOf(text: string): Array<Record<string, unknown>> {
+  type Template = { metadata?: unknown; spec?: { containers?: unknown } };
+  type Templated = {
+    kind?: string;
+    spec?: Template['spec'] & {
+      template?: Template;
+      jobTemplate?: { spec?: { template?: Template } };
+    };
+  };
   return objectsOf(text).flatMap((object) => {
-    const spec = object?.spec as Record<string, any> | undefined;
-    const template =
-      object?.kind === 'Pod' ? object : (spec?.jobTemplate?.spec?.template ?? spec?.template);
-    if (template?.spec?.containers === undefined) return [];
+    const doc = object as Templated | null;
     if (
       !['Pod', 'Job', 'CronJob', 'Deployment', 'StatefulSet', 'DaemonSet'].includes(
-        String(object?.kind),
+        String(doc?.kind),
       )
     )
       return [];
+    const template: Template | undefined =
+      doc?.kind === 'Pod'
+        ? (doc as Template)
+        : (doc?.spec?.jobTemplate?.spec?.template ?? doc?.spec?.template);
+    if (template?.spec?.containers === undefined) return [];
     return [
       { apiVersion: 'v1', kind: 'Pod', metadata: template.metadata ?? {}, spec: template.spec },
     ];
@@ -227,7 +237,7 @@ t.test(
     await waitFor(() => answer, 'the answer, within the API server timeout', { timeoutMs: 5_000 });
     t.same(patchOf(answer as never), []);
     t.match(
-      (answer?.json as { response: { warnings: string[] } }).response.warnings[0],
+      (answer?.json as { response: { warnings: string[] } } | undefined)?.response.warnings[0],
       /container app \(image 127\.0\.0\.1:\d+\/team\/app:1\) runs could not be read in time/,
     );
   },
