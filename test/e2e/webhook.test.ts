@@ -420,3 +420,35 @@ t.test('a configuration error at start: exit 2 naming it', async (t) => {
   t.equal(noCert.code, 2);
   t.match(noCert.stderr, /--tls-cert-file and --tls-key-file are required/);
 });
+
+t.test(
+  "deploy/make-certificate.sh makes a CA and a serving certificate the API server accepts for the webhook's Service",
+  async (t) => {
+    const dir = t.testdir();
+    const script = fileURLToPath(new URL('../../deploy/make-certificate.sh', import.meta.url));
+    execFileSync(script, [dir, 'kubexit-system'], { stdio: 'ignore' });
+    const webhook = await new RunningWebhook([
+      '--kubernetes-version',
+      '1.31',
+      '--tls-cert-file',
+      join(dir, 'tls.crt'),
+      '--tls-key-file',
+      join(dir, 'tls.key'),
+    ]).started();
+    t.teardown(() => webhook.container.kill('SIGKILL'));
+    // As the API server calls it: the Service's DNS name, the CA from the caBundle.
+    const answer = await call(webhook.port, 'GET', '/healthz', undefined, {
+      ca: [readFileSync(join(dir, 'ca.crt'))],
+      servername: 'kubexit-webhook.kubexit-system.svc',
+    });
+    t.equal(answer.status, 200);
+    await t.rejects(
+      call(webhook.port, 'GET', '/healthz', undefined, {
+        ca: [readFileSync(join(dir, 'ca.crt'))],
+        servername: 'kubexit-webhook.other.svc',
+      }),
+      /altnames/,
+      'for that Service only',
+    );
+  },
+);

@@ -244,3 +244,41 @@ test('kubexit is PID 1 of its container and reaps orphans: no zombie is left', a
   t.equal(ended.forwarder?.code, 0, 'forwarder exits 0', { logs: ended.forwarder?.logs });
   t.equal(ended.queue?.code, 0, 'queue exits 0', { logs: ended.queue?.logs });
 });
+
+test("a Job written with no kubexit, wired by the webhook at admission, ends with its main container's status", async (t) => {
+  const { RunningWebhook, admissionReview, call, patchOf } = await import('../helpers/webhook.ts');
+  const { default: jsonPatch } = await import('fast-json-patch');
+  const webhook = await new RunningWebhook([
+    '--kubernetes-version',
+    '1.28',
+    '--image',
+    KUBEXIT_IMAGE,
+  ]).started();
+  t.teardown(() => webhook.container.kill('SIGKILL'));
+  // The kind workflow's Job (test/kind/webhook-jobs.yaml), as the Job controller asks for its pod.
+  const docs = parseAllDocuments(
+    readFileSync(join(ROOT, 'test/kind/webhook-jobs.yaml'), 'utf8'),
+  ).map((d) => d.toJS());
+  const job = docs.find((doc) => doc.metadata?.name === 'webhook-wrap-fail');
+  const plain = podOf(job, `${RUN_ID}-wh`);
+  const answer = await call(
+    webhook.port,
+    'POST',
+    '/mutate',
+    admissionReview(plain, { namespace: 'webhook-jobs' }),
+  );
+  const wired = jsonPatch.applyPatch(structuredClone(plain), patchOf(answer) as never, true, false)
+    .newDocument as typeof plain;
+  t.ok(
+    wired.spec.initContainers?.some((c) => c.name === 'kubexit-install'),
+    'kubexit installed by the webhook',
+  );
+  // Podman names emptyDirs after their volume: the webhook's get the pod's name too.
+  const pod = podOf({ kind: 'Pod', metadata: wired.metadata, spec: wired.spec }, `${RUN_ID}-wh`);
+  const ended = await play(pod);
+  t.equal(ended.forwarder?.code, 3, 'the main container fails the pod with its code', {
+    logs: ended.forwarder?.logs,
+  });
+  t.equal(ended.queue?.code, 0, 'the queue is stopped, exit 0', { logs: ended.queue?.logs });
+  t.match(ended.queue?.logs, /death dependency "forwarder" \(exit 3\) died/);
+});

@@ -52,7 +52,8 @@ export function call(
   {
     ca = [SELF_SIGNED.cert] as Array<Buffer | string>,
     raw,
-  }: { ca?: Array<Buffer | string>; raw?: Buffer | string } = {},
+    servername = 'localhost',
+  }: { ca?: Array<Buffer | string>; raw?: Buffer | string; servername?: string } = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = raw ?? (body === undefined ? undefined : JSON.stringify(body));
@@ -63,7 +64,7 @@ export function call(
         method,
         path,
         ca,
-        servername: 'localhost',
+        servername,
         agent: false,
         headers: payload === undefined ? {} : { 'content-type': 'application/json' },
       },
