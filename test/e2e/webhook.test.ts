@@ -452,3 +452,39 @@ t.test(
     );
   },
 );
+
+t.test(
+  'more admissions at once than --max-in-flight: the extra ones get 429 at once',
+  async (t) => {
+    const { startSlowRegistry } = await import('../helpers/slow-registry.ts');
+    const registry = await startSlowRegistry(1_000);
+    t.teardown(registry.stop);
+    const webhook = await new RunningWebhook([
+      '--kubernetes-version',
+      '1.28',
+      '--max-in-flight',
+      '2',
+      '--registry-timeout',
+      '5s',
+    ]).started();
+    t.teardown(() => webhook.container.kill('SIGKILL'));
+    const pod = (i: number) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `p${i}`, annotations: { 'kubexit.io/sidecars': 'db' } },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'app', image: `${registry.host}/team/slow${i}:1` },
+          { name: 'db', image: 'd', command: ['db'] },
+        ],
+      },
+    });
+    const slow = [0, 1].map((i) => call(webhook.port, 'POST', '/mutate', admissionReview(pod(i))));
+    await waitFor(() => registry.requests() >= 2, 'two admissions in flight');
+    const extra = await call(webhook.port, 'POST', '/mutate', admissionReview(pod(2)));
+    t.match(extra, { status: 429, json: { error: /more than 2 requests at once/ } });
+    for (const answer of await Promise.all(slow))
+      t.equal(answer.status, 200, 'those in flight answered');
+  },
+);

@@ -229,3 +229,48 @@ t.test('metrics in the Prometheus text format', async (t) => {
   t.match(text, 'kubexit_webhook_admission_duration_seconds_count 2\n');
   t.match(text, '# TYPE kubexit_webhook_admission_duration_seconds histogram\n');
 });
+
+t.test(
+  'called again after a mesh webhook added its proxy: the mains wait for it and stop it',
+  async (t) => {
+    const job = pod(
+      [
+        { name: 'app', image: 'a', command: ['app'] },
+        { name: 'db', image: 'd', command: ['db'], readinessProbe: { tcpSocket: { port: 5432 } } },
+      ],
+      { metadata: { annotations: { 'kubexit.io/sidecars': 'db' } } },
+    );
+    const first = jsonPatch.applyPatch(
+      structuredClone(job),
+      plan(job, 'wrap', settings(), new Map()).patch as never,
+    ).newDocument;
+    // Istio's injector, called after kubexit: its proxy as a regular container.
+    const meshed = structuredClone(first) as typeof job;
+    meshed.spec.containers.push({
+      name: 'istio-proxy',
+      image: 'docker.io/istio/proxyv2:1.24.0',
+    } as never);
+    const again = plan(meshed, 'wrap', settings(), new Map());
+    t.equal(again.outcome, 'mutated');
+    const final = jsonPatch.applyPatch(structuredClone(meshed), again.patch as never)
+      .newDocument as typeof job;
+    const env = Object.fromEntries(
+      (final.spec.containers[0] as { env: Array<{ name: string; value: string }> }).env.map((e) => [
+        e.name,
+        e.value,
+      ]),
+    );
+    t.equal(
+      env.KUBEXIT_BIRTH_DEPS,
+      'db,http://127.0.0.1:15021/healthz/ready',
+      'the proxy added to what it waits for',
+    );
+    t.equal(env.KUBEXIT_SHUTDOWN_URLS, 'istio', 'and stopped when the app ends');
+    t.equal(
+      (final.spec.containers[2] as { command?: string[] }).command,
+      undefined,
+      'the proxy unwrapped',
+    );
+    t.same(plan(final, 'wrap', settings(), new Map()).patch, [], 'a third call changes nothing');
+  },
+);

@@ -34,6 +34,11 @@ export interface InjectOptions {
   readonly imageVolume?: boolean;
   /** Rewrite the sidecars as native sidecars instead of wrapping anything in kubexit. */
   readonly nativeSidecars?: boolean;
+  /**
+   * A main container's KUBEXIT_BIRTH_DEPS gains what is missing instead of being kept as it is:
+   * the webhook, called again after another webhook added a proxy, set it the first time.
+   */
+  readonly extendBirthDeps?: boolean;
   /** Give Jobs a podFailurePolicy that fails them at once on a kubexit configuration error. */
   readonly podFailurePolicy?: boolean;
 }

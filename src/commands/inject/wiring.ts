@@ -15,6 +15,7 @@ import { wrapCommand } from './entrypoints.ts';
 import { MESH_WIRING } from './meshes.ts';
 import type { PodView } from './pod-view.ts';
 import { envOf, type ReadyCheck, readyCheckOf } from './probes.ts';
+import type { Path } from './text-editor.ts';
 
 /**
  * What kubexit itself needs of a container's memory limit: its highest idle resident memory in
@@ -78,7 +79,9 @@ export function wireKubexit(pod: PodView): boolean {
   for (const container of wrapped) {
     const path = pod.containerPath(container);
     wrapCommand(pod, container, path);
-    const env = (settings.get(container) ?? [])
+    const wanted = settings.get(container) ?? [];
+    if (pod.options.extendBirthDeps === true) extendBirthDeps(pod, container, path, wanted);
+    const env = wanted
       .filter(([name]) => envValue(container, name) === undefined)
       .map(([name, value]) => ({ name, value }));
     pod.addToList(container, path, 'env', env);
@@ -87,6 +90,27 @@ export function wireKubexit(pod: PodView): boolean {
   if (shutdown && mesh !== undefined) pod.addAnnotations(MESH_WIRING[mesh].shutdownAnnotations);
   addVolumes(pod);
   return true;
+}
+
+/**
+ * The webhook called again after another webhook added a proxy: a main container's birth
+ * dependencies that kubexit set on the first call gain what is new (the proxy's readiness).
+ */
+function extendBirthDeps(
+  pod: PodView,
+  container: Container,
+  path: Path,
+  wanted: ReadonlyArray<[string, string]>,
+): void {
+  const key = envOf('birthDeps');
+  const want = wanted.find(([name]) => name === key)?.[1];
+  const index = containersOf(container, 'env').findIndex((item) => item.name === key);
+  const entry = containersOf(container, 'env')[index];
+  if (want === undefined || entry === undefined || typeof entry.value !== 'string') return;
+  const have = entry.value.split(',').filter((dep) => dep !== '');
+  const missing = want.split(',').filter((dep) => !have.includes(dep));
+  if (missing.length > 0)
+    pod.editor.setScalar([...path, 'env', index], 'value', [...have, ...missing].join(','));
 }
 
 /** Dependencies the user already wrote (API mode on a native sidecar, say) need kubexit too. */

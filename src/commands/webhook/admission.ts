@@ -83,6 +83,7 @@ export function injectOptionsOf(
     images,
     image: settings.image,
     nativeSidecars: mode === 'native',
+    extendBirthDeps: true,
   };
 }
 
