@@ -1,5 +1,5 @@
 /*
- * npm run bench [-- --quick] [-- --out FILE] [-- --previous DIR LABEL]
+ * npm run bench [-- --quick] [-- --out FILE] [-- --previous DIR LABEL] [-- --only webhook]
  *
  * Measures what kubexit costs a pod, side by side with the alternatives, on this machine, and
  * writes the report to BENCHMARKS.md (or FILE). Needs dist/kubexit (npm run build) and a C
@@ -8,8 +8,9 @@
  * --previous DIR LABEL measures an earlier build too (DIR/kubexit, e.g. a worktree of an earlier
  * commit after npm run build; LABEL says which), interleaved with this one, and reports the two
  * side by side.
+ * --only webhook measures the admission webhook alone and replaces its section of the report.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { COMPACT_AFTER_MS, COMPACT_SPREAD_MS } from '../../src/adapters/heap-compaction.ts';
@@ -28,6 +29,7 @@ import { describeLoad, type Load, measureScale } from './scale.ts';
 import { measureSize } from './size.ts';
 import { measureStartup, type Startup } from './startup.ts';
 import type { Summary } from './stats.ts';
+import { measureWebhook, webhookSection } from './webhook.ts';
 
 const quick = process.argv.includes('--quick');
 const outIndex = process.argv.indexOf('--out');
@@ -297,7 +299,36 @@ function comparison(
   ];
 }
 
-const report = await run();
+const WEBHOOK_ROUNDS = quick ? 1 : 5;
+const WEBHOOK_ADMISSIONS = quick ? 300 : 3000;
+
+/** The webhook's section, measured now, with the machine and its load. */
+async function webhookReport(): Promise<string[]> {
+  const before = loadavg();
+  log(`admission webhook (${WEBHOOK_ROUNDS} rounds of ${WEBHOOK_ADMISSIONS} admissions per case)`);
+  const cases = await measureWebhook(WEBHOOK_ROUNDS, WEBHOOK_ADMISSIONS);
+  const after = loadavg();
+  const how = `npm run bench${process.argv.includes('--only') ? ' -- --only webhook' : ''}${quick ? ` ${process.argv.includes('--only') ? '' : '-- '}--quick` : ''}`;
+  const context = `Measured on ${new Date().toISOString().slice(0, 10)} by \`${how}\`, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, with dist/kubexit; load average (1 min) ${before[0]?.toFixed(2)} before, ${after[0]?.toFixed(2)} after. Each figure: median (min–max) over ${WEBHOOK_ROUNDS} rounds of ${WEBHOOK_ADMISSIONS} admissions, the cases interleaved; p50 and p99 are each round's, over its admissions at 500 per second. The webhook in wrap mode (the more work: inject's whole plan), logging a line per admission.`;
+  return webhookSection(cases, context);
+}
+
+/** Replaces the webhook's section of an existing report (or adds it before ## Size). */
+function withWebhookSection(report: string, section: string[]): string {
+  const start = report.indexOf('## Admission webhook');
+  const text = section.join('\n');
+  if (start >= 0) {
+    const end = report.indexOf('\n## ', start + 1);
+    return report.slice(0, start) + text + (end < 0 ? '' : report.slice(end + 1));
+  }
+  const size = report.indexOf('## Size');
+  return size < 0 ? `${report}\n${text}` : report.slice(0, size) + text + report.slice(size);
+}
+
+if (process.argv.includes('--only')) requireBuilt();
+const report = process.argv.includes('--only')
+  ? withWebhookSection(readFileSync(out, 'utf8'), await webhookReport())
+  : withWebhookSection(await run(), await webhookReport());
 writeFileSync(out, report);
 process.stdout.write(`${report}\n`);
 log(`written to ${out}`);
