@@ -488,3 +488,51 @@ t.test(
       t.equal(answer.status, 200, 'those in flight answered');
   },
 );
+
+t.test(
+  '/mutate/annotated answers only pods that opt in by annotation; --log-format json logs JSON lines',
+  async (t) => {
+    const webhook = await new RunningWebhook([
+      '--kubernetes-version',
+      '1.28',
+      '--log-format',
+      'json',
+    ]).started();
+    t.teardown(() => webhook.container.kill('SIGKILL'));
+    const pod = (annotations: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', annotations: { 'kubexit.io/sidecars': 'db', ...annotations } },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'app', image: 'a', command: ['app'] },
+          { name: 'db', image: 'd', command: ['db'] },
+        ],
+      },
+    });
+    const plain = await call(webhook.port, 'POST', '/mutate/annotated', admissionReview(pod({})));
+    t.same(patchOf(plain), [], 'no annotation: unchanged');
+    const asking = await call(
+      webhook.port,
+      'POST',
+      '/mutate/annotated',
+      admissionReview(pod({ 'kubexit.io/inject': 'true' })),
+    );
+    t.ok(patchOf(asking).length > 0, 'kubexit.io/inject: "true": wired');
+    await webhook.container.logged(/"msg":"mutated/);
+    const lines = webhook.container.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    t.match(lines.at(-1), {
+      level: 'info',
+      msg: /^mutated/,
+      namespace: 'jobs',
+      pod: 'p',
+      mode: 'wrap',
+      time: /^\d{4}-/,
+    });
+    t.match(lines.at(-2), { msg: /^skipped: the pod has no kubexit.io\/inject: "true"/ });
+  },
+);

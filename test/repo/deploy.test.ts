@@ -164,3 +164,34 @@ t.test(
     ]);
   },
 );
+
+t.test(
+  'the annotation-opt-in component adds a third webhook, to /mutate/annotated, for pods not labelled',
+  { skip },
+  async (t) => {
+    const dir = t.testdir();
+    const from = (path: string) => relative(dir, `${ROOT}${path}`);
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `resources: [${from('deploy/cert-manager')}]`,
+        `components: [${from('deploy/components/annotation-opt-in')}]`,
+        '',
+      ].join('\n'),
+    );
+    const [configuration] = render(dir).filter(
+      (object) => object.kind === 'MutatingWebhookConfiguration',
+    );
+    t.doesNotThrow(() => new MutatingWebhookConfiguration(configuration as never).validate());
+    t.equal(configuration?.webhooks.length, 3);
+    t.match(configuration?.webhooks[2], {
+      failurePolicy: 'Ignore',
+      clientConfig: { service: { path: '/mutate/annotated' } },
+      objectSelector: {
+        matchExpressions: [{ key: 'kubexit.io/inject', operator: 'DoesNotExist' }],
+      },
+    });
+  },
+);

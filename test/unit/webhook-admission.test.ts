@@ -274,3 +274,23 @@ t.test(
     t.same(plan(final, 'wrap', settings(), new Map()).patch, [], 'a third call changes nothing');
   },
 );
+
+t.test(
+  'pods opting in one by one by annotation (/mutate/annotated): only those that say so',
+  async (t) => {
+    const read = (object: unknown) => {
+      const request = requestOf(review(object));
+      if ('error' in request) throw new Error(request.error);
+      return request;
+    };
+    const annotated = settings({ optInByAnnotation: true });
+    t.match(choose(read(airflow), annotated), { skip: /has no kubexit.io\/inject: "true"/ });
+    const asking = { ...airflow, metadata: { annotations: { 'kubexit.io/inject': 'true' } } };
+    t.same(choose(read(asking), annotated), { mode: 'wrap' });
+    t.same(
+      choose(read(airflow), settings()),
+      { mode: 'wrap' },
+      'elsewhere no annotation is needed',
+    );
+  },
+);

@@ -28,6 +28,11 @@ export interface AdmissionSettings {
   readonly image: string;
   /** The webhook's own namespace, never touched (nor kube-system). */
   readonly ownNamespace?: string;
+  /**
+   * The request came for pods that opt in one by one by annotation (/mutate/annotated): only a pod
+   * with kubexit.io/inject: "true" is touched.
+   */
+  readonly optInByAnnotation?: boolean;
 }
 
 /** The fields of an AdmissionReview request the webhook reads, checked. */
@@ -104,8 +109,10 @@ export function choose(
   const pod = request.object;
   if (!isData(pod) || !isData(pod.spec)) return { skip: 'no pod spec' };
   const annotations = isData(pod.metadata) ? pod.metadata.annotations : undefined;
-  if (entryOf(annotations, INJECT_ANNOTATION) === 'false')
-    return { skip: `the pod says ${INJECT_ANNOTATION}: "false"` };
+  const asks = entryOf(annotations, INJECT_ANNOTATION);
+  if (asks === 'false') return { skip: `the pod says ${INJECT_ANNOTATION}: "false"` };
+  if (settings.optInByAnnotation === true && asks !== 'true' && asks !== 'enabled')
+    return { skip: `the pod has no ${INJECT_ANNOTATION}: "true"` };
   const restartPolicy = String(pod.spec.restartPolicy ?? 'Always');
   if (!settings.config.restartPolicies.includes(restartPolicy))
     return {

@@ -93,7 +93,8 @@ export async function runWebhook(
       maxBodyBytes: positive('--max-body', options.maxBody),
       maxInFlight: positive('--max-in-flight', options.maxInFlight),
       metrics,
-      admit: (body) => admit(body, settings(), resolver, metrics, log),
+      admit: (body, annotated) =>
+        admit(body, { ...settings(), optInByAnnotation: annotated }, resolver, metrics, log),
       log,
     });
   } catch (error) {

@@ -24,7 +24,11 @@ export interface WebhookServerOptions {
   readonly maxInFlight: number;
   readonly metrics: WebhookMetrics;
   /** An admission request's parsed body → the status and the JSON to answer. */
-  readonly admit: (body: unknown) => Promise<{ status: number; body: unknown }>;
+  /**
+   * An admission request's parsed body → the status and the JSON to answer. `annotated`: it came
+   * to /mutate/annotated, for pods that opt in by annotation only.
+   */
+  readonly admit: (body: unknown, annotated: boolean) => Promise<{ status: number; body: unknown }>;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
 }
 
@@ -122,7 +126,7 @@ export class WebhookServer {
         return this.ready ? send(response, 200, 'ok\n') : send(response, 503, 'draining\n');
       if (request.method === 'GET' && path === '/metrics')
         return send(response, 200, this.#options.metrics.text(), 'text/plain; version=0.0.4');
-      if (path !== '/mutate')
+      if (path !== '/mutate' && path !== '/mutate/annotated')
         return this.#refuse(response, 404, 'not-found', `no ${path} here: POST /mutate`);
       if (request.method !== 'POST')
         return this.#refuse(response, 405, 'method', 'POST an AdmissionReview to /mutate');
@@ -135,7 +139,7 @@ export class WebhookServer {
         );
       this.#inFlight++;
       try {
-        await this.#mutate(request, response);
+        await this.#mutate(request, response, path === '/mutate/annotated');
       } finally {
         this.#inFlight--;
       }
@@ -146,7 +150,11 @@ export class WebhookServer {
     }
   }
 
-  async #mutate(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #mutate(
+    request: IncomingMessage,
+    response: ServerResponse,
+    annotated: boolean,
+  ): Promise<void> {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > this.#options.maxBodyBytes) return this.#tooLarge(request, response);
     const chunks: Buffer[] = [];
@@ -162,7 +170,7 @@ export class WebhookServer {
     } catch {
       return this.#refuse(response, 400, 'json', 'the body is not JSON: send an AdmissionReview');
     }
-    const answer = await this.#options.admit(body);
+    const answer = await this.#options.admit(body, annotated);
     if (answer.status !== 200) this.#options.metrics.badRequest('review');
     send(response, answer.status, JSON.stringify(answer.body), 'application/json');
   }
