@@ -64,7 +64,7 @@ const injectOptions = (native: boolean): InjectOptions => ({
 
 t.test('health, readiness and metrics; other paths and methods are refused', async (t) => {
   const webhook = await new RunningWebhook(['--kubernetes-version', '1.28']).started();
-  t.teardown(() => webhook.container.kill('SIGKILL'));
+  t.teardown(() => webhook.stop());
   t.match(await call(webhook.port, 'GET', '/healthz'), { status: 200, text: 'ok\n' });
   t.match(await call(webhook.port, 'GET', '/readyz'), { status: 200 });
   t.match(await call(webhook.port, 'GET', '/nope'), {
@@ -89,7 +89,7 @@ for (const [version, native] of [
         '--registry-timeout',
         '200ms',
       ]).started();
-      t.teardown(() => webhook.container.kill('SIGKILL'));
+      t.teardown(() => webhook.stop());
       let compared = 0;
       for (const name of SOURCES) {
         for (const [index, pod] of podsOf(readFileSync(join(CORPUS, name), 'utf8')).entries()) {
@@ -143,7 +143,7 @@ t.test('bad input gets a correct answer or a 4xx, never a crash or a hang', asyn
     '--max-body',
     '64Ki',
   ]).started();
-  t.teardown(() => webhook.container.kill('SIGKILL'));
+  t.teardown(() => webhook.stop());
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -216,7 +216,7 @@ t.test(
       '--registry-timeout',
       '500ms',
     ]).started();
-    t.teardown(() => webhook.container.kill('SIGKILL'));
+    t.teardown(() => webhook.stop());
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -281,7 +281,7 @@ t.test('certificate rotation under load loses no request', async (t) => {
     '--reload-interval',
     '100ms',
   ]).started();
-  t.teardown(() => webhook.container.kill('SIGKILL'));
+  t.teardown(() => webhook.stop());
   const ca = [SELF_SIGNED.cert, next];
   const pod = {
     apiVersion: 'v1',
@@ -377,7 +377,7 @@ t.test(
       '--reload-interval',
       '100ms',
     ]).started();
-    t.teardown(() => webhook.container.kill('SIGKILL'));
+    t.teardown(() => webhook.stop());
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -435,7 +435,7 @@ t.test(
       '--tls-key-file',
       join(dir, 'tls.key'),
     ]).started();
-    t.teardown(() => webhook.container.kill('SIGKILL'));
+    t.teardown(() => webhook.stop());
     // As the API server calls it: the Service's DNS name, the CA from the caBundle.
     const answer = await call(webhook.port, 'GET', '/healthz', undefined, {
       ca: [readFileSync(join(dir, 'ca.crt'))],
@@ -467,7 +467,7 @@ t.test(
       '--registry-timeout',
       '5s',
     ]).started();
-    t.teardown(() => webhook.container.kill('SIGKILL'));
+    t.teardown(() => webhook.stop());
     const pod = (i: number) => ({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -498,7 +498,7 @@ t.test(
       '--log-format',
       'json',
     ]).started();
-    t.teardown(() => webhook.container.kill('SIGKILL'));
+    t.teardown(() => webhook.stop());
     const pod = (annotations: Record<string, string>) => ({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -254,7 +254,7 @@ test("a Job written with no kubexit, wired by the webhook at admission, ends wit
     '--image',
     KUBEXIT_IMAGE,
   ]).started();
-  t.teardown(() => webhook.container.kill('SIGKILL'));
+  t.teardown(() => webhook.stop());
   // The kind workflow's Job (test/kind/webhook-jobs.yaml), as the Job controller asks for its pod.
   const docs = parseAllDocuments(
     readFileSync(join(ROOT, 'test/kind/webhook-jobs.yaml'), 'utf8'),
