@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { Agent, request } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { startSlowRegistry } from '../../test/helpers/slow-registry.ts';
 import { childrenOf, cpuMs, KUBEXIT, ROOT } from './helpers.ts';
 import { type Summary, summarize } from './stats.ts';
 
@@ -31,7 +29,8 @@ const CONCURRENCY = 16;
 const TLS = join(ROOT, 'test', 'helpers', 'tls');
 
 export async function measureWebhook(rounds: number, perRound: number): Promise<WebhookCase[]> {
-  const registry = await cachedImageRegistry();
+  // A loopback registry serving any image at once: the webhook reads it once, then from its cache.
+  const registry = await startSlowRegistry(0);
   const webhook = spawn(
     KUBEXIT,
     [
@@ -218,30 +217,6 @@ function review(object: unknown): string {
       object,
     },
   });
-}
-
-/** A loopback registry serving one image: the webhook reads it once, then from its cache. */
-async function cachedImageRegistry(): Promise<{ host: string; stop(): Promise<void> }> {
-  const config = Buffer.from(JSON.stringify({ config: { Entrypoint: ['/app'], Cmd: ['serve'] } }));
-  const digest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest, size: config.length },
-    layers: [],
-  });
-  const server = createServer((request, response) => {
-    if ((request.url ?? '').includes('/manifests/'))
-      response
-        .writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' })
-        .end(manifest);
-    else response.writeHead(200).end(config);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
-  };
 }
 
 const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));

@@ -14,7 +14,13 @@ import { DEFAULT_CONFIG } from '../../src/commands/webhook/config.ts';
 import { objectsOf } from '../helpers/inject-checks.ts';
 import { SELF_SIGNED } from '../helpers/servers.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { admissionReview, call, patchOf, RunningWebhook } from '../helpers/webhook.ts';
+import {
+  admissionReview,
+  call,
+  patchOf,
+  podWithSidecar,
+  RunningWebhook,
+} from '../helpers/webhook.ts';
 
 const CORPUS = fileURLToPath(new URL('../inject/corpus/', import.meta.url));
 const SOURCES = Object.keys(JSON.parse(readFileSync(join(CORPUS, 'sources.json'), 'utf8')));
@@ -332,18 +338,8 @@ t.test(
       '--shutdown-delay',
       '300ms',
     ]).started();
-    const pod = (i: number) => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: `p${i}`, annotations: { 'kubexit.io/sidecars': 'db' } },
-      spec: {
-        restartPolicy: 'Never',
-        containers: [
-          { name: 'app', image: `${registry.host}/team/app${i}:1` },
-          { name: 'db', image: 'd', command: ['db'] },
-        ],
-      },
-    });
+    const pod = (i: number) =>
+      podWithSidecar({ name: 'app', image: `${registry.host}/team/app${i}:1` }, `p${i}`);
     const answers = Array.from({ length: 10 }, (_, i) =>
       call(webhook.port, 'POST', '/mutate', admissionReview(pod(i))),
     );
@@ -468,18 +464,8 @@ t.test(
       '5s',
     ]).started();
     t.teardown(() => webhook.stop());
-    const pod = (i: number) => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: `p${i}`, annotations: { 'kubexit.io/sidecars': 'db' } },
-      spec: {
-        restartPolicy: 'Never',
-        containers: [
-          { name: 'app', image: `${registry.host}/team/slow${i}:1` },
-          { name: 'db', image: 'd', command: ['db'] },
-        ],
-      },
-    });
+    const pod = (i: number) =>
+      podWithSidecar({ name: 'app', image: `${registry.host}/team/slow${i}:1` }, `p${i}`);
     const slow = [0, 1].map((i) => call(webhook.port, 'POST', '/mutate', admissionReview(pod(i))));
     await waitFor(() => registry.requests() >= 2, 'two admissions in flight');
     const extra = await call(webhook.port, 'POST', '/mutate', admissionReview(pod(2)));

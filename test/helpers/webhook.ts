@@ -131,3 +131,20 @@ export function patchOf(answer: Answer): unknown[] {
     ? []
     : JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
 }
+
+/** A Job's pod: `app` as given, and a sidecar `db` the pod names by annotation. */
+export function podWithSidecar(
+  app: Record<string, unknown>,
+  name = 'p',
+  annotations: Record<string, string> = {},
+): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, annotations: { 'kubexit.io/sidecars': 'db', ...annotations } },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [app, { name: 'db', image: 'd', command: ['db'] }],
+    },
+  };
+}

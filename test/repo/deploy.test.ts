@@ -33,6 +33,22 @@ function render(dir: string): Rendered {
   return parseAllDocuments(result.stdout).map((document) => document.toJS());
 }
 
+/** A kustomization of a variant with a component, as an operator writes one (relative paths). */
+function withComponent(dir: string, variant: string, component: string): string {
+  const from = (path: string) => relative(dir, `${ROOT}${path}`);
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      `resources: [${from(variant)}]`,
+      `components: [${from(component)}]`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Namespace,
   ServiceAccount,
@@ -143,18 +159,7 @@ t.test(
   'the pull-secrets component adds one ClusterRole: get on secrets, bound to the webhook',
   { skip },
   async (t) => {
-    const dir = t.testdir();
-    const from = (path: string) => relative(dir, `${ROOT}${path}`);
-    writeFileSync(
-      join(dir, 'kustomization.yaml'),
-      [
-        'apiVersion: kustomize.config.k8s.io/v1beta1',
-        'kind: Kustomization',
-        `resources: [${from('deploy/base')}]`,
-        `components: [${from('deploy/components/pull-secrets')}]`,
-        '',
-      ].join('\n'),
-    );
+    const dir = withComponent(t.testdir(), 'deploy/base', 'deploy/components/pull-secrets');
     const objects = render(dir);
     const [role] = objects.filter((object) => object.kind === 'ClusterRole');
     t.same(role?.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
@@ -169,17 +174,10 @@ t.test(
   'the annotation-opt-in component adds a third webhook, to /mutate/annotated, for pods not labelled',
   { skip },
   async (t) => {
-    const dir = t.testdir();
-    const from = (path: string) => relative(dir, `${ROOT}${path}`);
-    writeFileSync(
-      join(dir, 'kustomization.yaml'),
-      [
-        'apiVersion: kustomize.config.k8s.io/v1beta1',
-        'kind: Kustomization',
-        `resources: [${from('deploy/cert-manager')}]`,
-        `components: [${from('deploy/components/annotation-opt-in')}]`,
-        '',
-      ].join('\n'),
+    const dir = withComponent(
+      t.testdir(),
+      'deploy/cert-manager',
+      'deploy/components/annotation-opt-in',
     );
     const [configuration] = render(dir).filter(
       (object) => object.kind === 'MutatingWebhookConfiguration',
