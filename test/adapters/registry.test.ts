@@ -302,3 +302,31 @@ t.test('a registry on a port fetch refuses is named so, not as a network failure
     message: /127\.0\.0\.1:6000: Node's fetch refuses this port/,
   });
 });
+
+t.test('a blob served from another origin (a CDN) gets no Authorization header', async (t) => {
+  const config = Buffer.from('{"config":{"Entrypoint":["/cdn"],"Cmd":null}}');
+  const { createHash } = await import('node:crypto');
+  const digest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+  const seenByCdn: Array<string | undefined> = [];
+  const cdn = await fakeRegistry(t, (_path, authorization) => {
+    seenByCdn.push(authorization);
+    return [200, {}, config];
+  });
+  const expected = `Basic ${Buffer.from('carol:pw').toString('base64')}`;
+  const host = await fakeRegistry(t, (path, authorization) => {
+    if (authorization !== expected) return [401, { 'www-authenticate': 'Basic realm="r"' }, ''];
+    if (path.includes('/manifests/'))
+      return [
+        200,
+        { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+        JSON.stringify({ config: { digest } }),
+      ];
+    return [307, { location: `http://${cdn}/blob` }, ''];
+  });
+  const credentials = async () => ({ username: 'carol', password: 'pw' });
+  t.same(await readImageCommand(`${host}/a/b:1`, 'linux/amd64', { ...anonymous, credentials }), {
+    entrypoint: ['/cdn'],
+    cmd: [],
+  });
+  t.same(seenByCdn, [undefined], 'the credentials stay with the registry');
+});
