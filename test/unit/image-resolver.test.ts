@@ -112,3 +112,34 @@ t.test('a lookup past the deadline fails the pod in time, and still fills the ca
   const next = await resolver.resolve([need('registry.example/slow:1', 'web')], [], 'jobs');
   t.same(next.failed, [], 'the next pod finds it cached');
 });
+
+t.test(
+  'a pod whose images are cached costs the API nothing: its pull secrets are not read',
+  async (t) => {
+    const paths: string[] = [];
+    const lookUp: ImageLookUp = async () => ({ entrypoint: ['/app'], cmd: [] });
+    const resolver = new ImageResolver({
+      credentials: async () => undefined,
+      api: fakeApi(paths),
+      timeoutMs: 1000,
+      metrics: new WebhookMetrics(),
+      lookUp,
+    });
+    await resolver.resolve([need('registry.example/app:1')], ['regcred'], 'jobs');
+    t.same(paths, [], 'the lookup asked for no credentials: no secret read');
+    const asking: ImageLookUp = async (_image, _platform, credentials) => {
+      await credentials('registry.example');
+      await credentials('registry.example');
+      return { entrypoint: ['/b'], cmd: [] };
+    };
+    const other = new ImageResolver({
+      credentials: async () => undefined,
+      api: fakeApi(paths),
+      timeoutMs: 1000,
+      metrics: new WebhookMetrics(),
+      lookUp: asking,
+    });
+    await other.resolve([need('registry.example/b:1')], ['regcred'], 'jobs');
+    t.same(paths, ['/api/v1/namespaces/jobs/secrets/regcred'], 'asked twice, read once');
+  },
+);

@@ -44,23 +44,23 @@ export function inject(text: string, options: InjectOptions, notice: Notice = ()
  * what the caller reads from the registry before injecting. Nothing is said on the way.
  */
 export function imagesNeeded(text: string, options: InjectOptions): ImageNeed[] {
-  const needs: ImageNeed[] = [];
-  const planning = { ...options, onImageNeeded: (need: ImageNeed) => needs.push(need) };
   const json = jsonOf(text);
   const roots =
     json !== undefined
       ? [json]
       : parseAllDocuments(text, { merge: true }).map((document) => document.toJS());
-  for (const [index, root] of roots.entries())
-    planObject(root, [], `document ${index + 1}`, planning, () => {}, new Set());
-  return needs;
+  return roots.flatMap((root, index) => imagesNeededFor(root, options, `document ${index + 1}`));
 }
 
 /** The containers of one object whose image's ENTRYPOINT and CMD the plan needs. */
-export function imagesNeededFor(object: unknown, options: InjectOptions): ImageNeed[] {
+export function imagesNeededFor(
+  object: unknown,
+  options: InjectOptions,
+  where = 'the pod',
+): ImageNeed[] {
   const needs: ImageNeed[] = [];
   const planning = { ...options, onImageNeeded: (need: ImageNeed) => needs.push(need) };
-  planObject(object, [], 'the pod', planning, () => {}, new Set());
+  planObject(object, [], where, planning, () => {}, new Set());
   return needs;
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { type InClusterApi, inClusterApi, ownNamespace } from '../../adapters/in-cluster-api.ts';
 import { dockerConfigCredentials } from '../../adapters/registry/docker-credentials.ts';
 import { parseDuration } from '../../core/model/duration.ts';
@@ -16,8 +15,9 @@ import {
   WEBHOOK_MODES,
   type WebhookMode,
 } from './admission.ts';
-import { DEFAULT_CONFIG, parseWebhookConfig, type WebhookConfig } from './config.ts';
+import { ConfigFile } from './config-file.ts';
 import { ImageResolver } from './image-resolver.ts';
+import { type Log, loggerOf } from './log.ts';
 import { WebhookMetrics } from './metrics.ts';
 import { WebhookServer } from './server.ts';
 
@@ -39,8 +39,6 @@ export interface WebhookCommandOptions {
   readonly drainTimeout: string;
   readonly reloadInterval: string;
 }
-
-type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
 
 /**
  * Runs the admission webhook until SIGTERM or SIGINT; then `/readyz` fails for the shutdown delay
@@ -68,14 +66,16 @@ export async function runWebhook(
   const metrics = new WebhookMetrics();
   const api = inClusterApi(env);
   const config = new ConfigFile(options.config, metrics, log);
+  const native = mode === 'wrap' ? false : await nativeSidecarsAvailable(options, api, log);
+  const namespace = options.namespace ?? ownNamespace();
+  // Read for each admission: the configuration may have been reloaded since the last one.
   const settings = (): AdmissionSettings => ({
     config: config.current,
     mode,
     nativeSidecarsAvailable: native,
     image: options.image,
-    ownNamespace: options.namespace ?? ownNamespace(),
+    ownNamespace: namespace,
   });
-  const native = mode === 'wrap' ? false : await nativeSidecarsAvailable(options, api, log);
   const resolver = new ImageResolver({
     credentials: dockerConfigCredentials(env),
     api,
@@ -185,76 +185,6 @@ function podPullSecrets(pod: unknown): string[] {
     : [];
 }
 
-/** The configuration file, read again when it changes; a bad one keeps the previous. */
-class ConfigFile {
-  readonly #file: string | undefined;
-  readonly #metrics: WebhookMetrics;
-  readonly #log: Log;
-  #text: string | undefined;
-  #current: WebhookConfig;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(file: string | undefined, metrics: WebhookMetrics, log: Log) {
-    this.#file = file;
-    this.#metrics = metrics;
-    this.#log = log;
-    this.#text = file === undefined ? undefined : this.#read(file);
-    this.#current =
-      file === undefined || this.#text === undefined
-        ? DEFAULT_CONFIG
-        : parseWebhookConfig(this.#text, file);
-  }
-
-  get current(): WebhookConfig {
-    return this.#current;
-  }
-
-  watch(intervalMs: number): void {
-    if (this.#file === undefined) return;
-    this.#timer = setInterval(() => this.#reload(), intervalMs);
-    this.#timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-
-  #read(file: string): string {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (error) {
-      throw webhookError(
-        `could not read the configuration ${file} (${(error as NodeJS.ErrnoException).code}): mount the ConfigMap there, or leave out --config`,
-      );
-    }
-  }
-
-  #reload(): void {
-    const file = this.#file as string;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      this.#metrics.reload('config', 'error');
-      this.#log(
-        'warn',
-        `configuration not reloaded (${(error as NodeJS.ErrnoException).code}): the previous one is kept`,
-      );
-      return;
-    }
-    if (text === this.#text) return;
-    this.#text = text;
-    try {
-      this.#current = parseWebhookConfig(text, file);
-      this.#metrics.reload('config', 'ok');
-      this.#log('info', 'configuration reloaded', { presets: this.#current.presets });
-    } catch (error) {
-      this.#metrics.reload('config', 'error');
-      this.#log('error', `${(error as Error).message}; the previous configuration is kept`);
-    }
-  }
-}
-
 /** Whether the cluster runs native sidecars: 1.29 or later, from the flag or the API server. */
 async function nativeSidecarsAvailable(
   options: WebhookCommandOptions,
@@ -324,24 +254,6 @@ function positive(flag: string, text: string): number {
       `${flag} ${text} is not a positive number: give one such as 64 (or 3Mi for sizes)`,
     );
   return value;
-}
-
-function loggerOf(format: string): Log {
-  if (format !== 'text' && format !== 'json')
-    throw webhookError(`--log-format ${format} is not a format: use text or json`);
-  return (level, message, fields = {}) => {
-    const line =
-      format === 'json'
-        ? JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })
-        : `kubexit webhook: ${level}: ${message}${Object.entries(fields)
-            .filter(([, value]) => value !== undefined)
-            .map(
-              ([key, value]) =>
-                ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
-            )
-            .join('')}`;
-    process.stderr.write(`${line}\n`);
-  };
 }
 
 function webhookError(message: string): SupervisorError {

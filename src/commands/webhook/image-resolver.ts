@@ -92,6 +92,8 @@ export class ImageResolver {
     }
     let pending = this.#pending.get(key);
     if (pending === undefined) {
+      // The pod waits until its deadline; the lookup may go on past it (up to four times as long)
+      // to fill the cache for the next pod with this image.
       pending = this.#lookUp(need.image, need.platform, credentials, this.#options.timeoutMs * 4);
       this.#pending.set(key, pending);
       pending
@@ -126,28 +128,28 @@ export class ImageResolver {
     this.#cache.set(key, { command, expires });
   }
 
-  /** The pod's pull secrets first (read from the API), then the webhook's own Docker config. */
+  /**
+   * The pod's pull secrets first (read from the API, once, and only when a registry asks for
+   * credentials: a pod whose images are cached costs the API nothing), then the webhook's own
+   * Docker config.
+   */
   #credentialsFor(
     pullSecrets: readonly string[],
     namespace: string,
     deadline: number,
   ): CredentialSource {
     const api = this.#options.api;
-    const secrets =
-      api === undefined || pullSecrets.length === 0
-        ? Promise.resolve([])
-        : Promise.all(
-            pullSecrets.map((name) =>
-              api
-                .get(
-                  `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
-                  Math.max(1, deadline - Date.now()),
-                )
-                .then(authsOfSecret)
-                .catch(() => undefined),
-            ),
-          );
+    let secrets: Promise<unknown[]> | undefined;
+    const read = (name: string) =>
+      (api as InClusterApi)
+        .get(
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+          Math.max(1, deadline - Date.now()),
+        )
+        .then(authsOfSecret)
+        .catch(() => undefined);
     return async (registry) => {
+      secrets ??= api === undefined ? Promise.resolve([]) : Promise.all(pullSecrets.map(read));
       for (const auths of await secrets) {
         const found: Credentials | undefined = credentialsInAuths(auths, registry);
         if (found !== undefined) return found;
