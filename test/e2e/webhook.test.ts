@@ -13,6 +13,7 @@ import type { InjectOptions } from '../../src/commands/inject/options.ts';
 import { DEFAULT_CONFIG } from '../../src/commands/webhook/config.ts';
 import { objectsOf } from '../helpers/inject-checks.ts';
 import { SELF_SIGNED } from '../helpers/servers.ts';
+import { startSlowRegistry } from '../helpers/slow-registry.ts';
 import { waitFor } from '../helpers/wait.ts';
 import {
   admissionReview,
@@ -150,18 +151,7 @@ t.test('bad input gets a correct answer or a 4xx, never a crash or a hang', asyn
     '64Ki',
   ]).started();
   t.teardown(() => webhook.stop());
-  const pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'p', annotations: { 'kubexit.io/sidecars': 'db' } },
-    spec: {
-      restartPolicy: 'Never',
-      containers: [
-        { name: 'app', image: 'a', command: ['app'] },
-        { name: 'db', image: 'd', command: ['db'] },
-      ],
-    },
-  };
+  const pod = podWithSidecar({ name: 'app', image: 'a', command: ['app'] });
   t.match(await call(webhook.port, 'POST', '/mutate', undefined, { raw: '{"apiVersion": ' }), {
     status: 400,
     json: { error: /not JSON/ },
@@ -223,18 +213,7 @@ t.test(
       '500ms',
     ]).started();
     t.teardown(() => webhook.stop());
-    const pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { generateName: 'job-', annotations: { 'kubexit.io/sidecars': 'db' } },
-      spec: {
-        restartPolicy: 'Never',
-        containers: [
-          { name: 'app', image: `127.0.0.1:${port}/team/app:1` },
-          { name: 'db', image: 'd', command: ['db'] },
-        ],
-      },
-    };
+    const pod = podWithSidecar({ name: 'app', image: `127.0.0.1:${port}/team/app:1` });
     // The API server gives a webhook timeoutSeconds (10 in deploy/): the answer must come well before.
     let answer: Awaited<ReturnType<typeof call>> | undefined;
     void call(webhook.port, 'POST', '/mutate', admissionReview(pod)).then((result) => {
@@ -327,7 +306,6 @@ t.test(
   'SIGTERM under load: /readyz fails, requests in flight are answered, then exit 0',
   async (t) => {
     // A registry that answers slowly keeps admissions in flight.
-    const { startSlowRegistry } = await import('../helpers/slow-registry.ts');
     const registry = await startSlowRegistry(800);
     t.teardown(registry.stop);
     const webhook = await new RunningWebhook([
@@ -452,7 +430,6 @@ t.test(
 t.test(
   'more admissions at once than --max-in-flight: the extra ones get 429 at once',
   async (t) => {
-    const { startSlowRegistry } = await import('../helpers/slow-registry.ts');
     const registry = await startSlowRegistry(1_000);
     t.teardown(registry.stop);
     const webhook = await new RunningWebhook([
@@ -485,18 +462,8 @@ t.test(
       'json',
     ]).started();
     t.teardown(() => webhook.stop());
-    const pod = (annotations: Record<string, string>) => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'p', annotations: { 'kubexit.io/sidecars': 'db', ...annotations } },
-      spec: {
-        restartPolicy: 'Never',
-        containers: [
-          { name: 'app', image: 'a', command: ['app'] },
-          { name: 'db', image: 'd', command: ['db'] },
-        ],
-      },
-    });
+    const pod = (annotations: Record<string, string>) =>
+      podWithSidecar({ name: 'app', image: 'a', command: ['app'] }, 'p', annotations);
     const plain = await call(webhook.port, 'POST', '/mutate/annotated', admissionReview(pod({})));
     t.same(patchOf(plain), [], 'no annotation: unchanged');
     const asking = await call(

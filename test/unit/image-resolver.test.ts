@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { InClusterApi } from '../../src/adapters/in-cluster-api.ts';
 import type { CredentialSource } from '../../src/adapters/registry/docker-credentials.ts';
-import { type ImageLookUp, ImageResolver } from '../../src/commands/webhook/image-resolver.ts';
+import { ImageResolver, type RegistryLookUp } from '../../src/commands/webhook/image-resolver.ts';
 import { WebhookMetrics } from '../../src/commands/webhook/metrics.ts';
 
 const need = (image: string, container = 'app') => ({
@@ -34,7 +34,7 @@ function fakeApi(paths: string[]): InClusterApi {
 t.test("the pod's image pull secrets come first, then the webhook's own credentials", async (t) => {
   const paths: string[] = [];
   const given: Array<string | undefined> = [];
-  const lookUp: ImageLookUp = async (_image, _platform, credentials) => {
+  const lookUp: RegistryLookUp = async (_image, _platform, credentials) => {
     given.push((await credentials('registry.example'))?.password);
     given.push((await credentials('other.example'))?.password);
     return { entrypoint: ['/app'], cmd: [] };
@@ -67,7 +67,7 @@ t.test(
   'lookups are cached: by tag for a while, by digest for good; one lookup for many pods at once',
   async (t) => {
     let lookups = 0;
-    const lookUp: ImageLookUp = async () => {
+    const lookUp: RegistryLookUp = async () => {
       lookups++;
       await new Promise((resolve) => setTimeout(resolve, 20));
       return { entrypoint: ['/app'], cmd: ['serve'] };
@@ -93,7 +93,7 @@ t.test(
 
 t.test('a lookup past the deadline fails the pod in time, and still fills the cache', async (t) => {
   let answer: (value: { entrypoint: string[]; cmd: string[] }) => void = () => {};
-  const lookUp: ImageLookUp = () => new Promise((resolve) => (answer = resolve));
+  const lookUp: RegistryLookUp = () => new Promise((resolve) => (answer = resolve));
   const resolver = new ImageResolver({
     credentials: async () => undefined,
     api: undefined,
@@ -117,7 +117,7 @@ t.test(
   'a pod whose images are cached costs the API nothing: its pull secrets are not read',
   async (t) => {
     const paths: string[] = [];
-    const lookUp: ImageLookUp = async () => ({ entrypoint: ['/app'], cmd: [] });
+    const lookUp: RegistryLookUp = async () => ({ entrypoint: ['/app'], cmd: [] });
     const resolver = new ImageResolver({
       credentials: async () => undefined,
       api: fakeApi(paths),
@@ -127,7 +127,7 @@ t.test(
     });
     await resolver.resolve([need('registry.example/app:1')], ['regcred'], 'jobs');
     t.same(paths, [], 'the lookup asked for no credentials: no secret read');
-    const asking: ImageLookUp = async (_image, _platform, credentials) => {
+    const asking: RegistryLookUp = async (_image, _platform, credentials) => {
       await credentials('registry.example');
       await credentials('registry.example');
       return { entrypoint: ['/b'], cmd: [] };

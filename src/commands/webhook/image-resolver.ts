@@ -15,7 +15,7 @@ import type { WebhookMetrics } from './metrics.ts';
  * webhook's own Docker config), and kept in memory — by digest for good, by tag for ten minutes.
  * A lookup still running at the deadline goes on and fills the cache for the next pod.
  */
-export type ImageLookUp = (
+export type RegistryLookUp = (
   image: string,
   platform: string,
   credentials: CredentialSource,
@@ -27,7 +27,7 @@ export interface ResolverOptions {
   readonly api: InClusterApi | undefined;
   readonly timeoutMs: number;
   readonly metrics: WebhookMetrics;
-  readonly lookUp?: ImageLookUp;
+  readonly lookUp?: RegistryLookUp;
 }
 
 export interface Resolved {
@@ -40,7 +40,7 @@ const MAX_ENTRIES = 2_000;
 
 export class ImageResolver {
   readonly #options: ResolverOptions;
-  readonly #lookUp: ImageLookUp;
+  readonly #lookUp: RegistryLookUp;
   readonly #cache = new Map<string, { command: CachedCommand; expires: number }>();
   readonly #pending = new Map<string, Promise<CachedCommand>>();
 
